@@ -1,0 +1,116 @@
+# kindling: initramfs builder (build/kindling) and its static init (build/init).
+#
+#   make            build both
+#   make check      install what is missing, then unit, oracle and boot tests,
+#                   then the whole suite again under ASan+UBSan
+#   make demo       build an image for the newest kernel and boot it in QEMU
+#   make bench      kindling next to its peers, with ratios
+#   make install    DESTDIR=... PREFIX=... (default /usr/local)
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share/kindling
+LIBEXECDIR ?= $(PREFIX)/lib/kindling
+DESTDIR ?=
+
+CC ?= cc
+MUSL_CC ?= musl-gcc
+PKG_CONFIG ?= pkg-config
+SAN ?= 0
+
+ifeq ($(SAN),1)
+BUILD ?= build/asan
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+BUILD ?= build
+SANFLAGS =
+endif
+
+WARN = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
+CFLAGS ?= -O2 -g
+KD_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS) -Icommon -Ibuilder \
+	-DKD_DATADIR='"$(DATADIR)"' -DKD_LIBEXECDIR='"$(LIBEXECDIR)"'
+PKGS = libarchive libzstd liblzma libelf zlib
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpthread
+
+BUILDER_SRC = $(filter-out builder/main.c,$(sort $(wildcard builder/*.c)))
+BUILDER_OBJ = $(BUILDER_SRC:%.c=$(BUILD)/obj/%.o)
+INIT_SRC = $(sort $(wildcard init/*.c))
+INIT_HDR = $(wildcard init/*.h) common/plan.h
+# The init's parts are also built with the host compiler for unit tests.
+INIT_TEST_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out init/main.c,$(INIT_SRC)))
+INIT_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -Os -static -Icommon -Iinit \
+	-ffunction-sections -fdata-sections -Wl,--gc-sections -s -pthread
+
+UNIT_BUILDER = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/builder_*.c))
+UNIT_INIT = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/init_*.c))
+
+.PHONY: all deps check check-suite test-unit test-oracle test-boot demo bench \
+	install clean fuzz
+
+all: $(BUILD)/kindling build/init
+
+$(BUILD)/obj/%.o: %.c builder/builder.h common/plan.h $(INIT_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(KD_CFLAGS) -Iinit $(PKG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/kindling: $(BUILD)/obj/builder/main.o $(BUILDER_OBJ)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# The init is always the static musl build: it runs as PID 1 in the image.
+build/init: $(INIT_SRC) $(INIT_HDR)
+	@mkdir -p build
+	@if [ -z "$(INIT_SRC)" ]; then echo "no init sources yet" >&2; exit 1; fi
+	$(MUSL_CC) $(INIT_CFLAGS) -o $@ $(INIT_SRC)
+
+$(BUILD)/tests/builder_%: tests/unit/builder_%.c $(BUILDER_OBJ) tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(KD_CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(BUILDER_OBJ) \
+		$(PKG_LIBS) -lcmocka
+
+$(BUILD)/tests/init_%: tests/unit/init_%.c $(INIT_TEST_OBJ) tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(KD_CFLAGS) -Iinit -Itests/unit -o $@ $< $(INIT_TEST_OBJ) \
+		-lpthread -lcmocka
+
+deps:
+	@scripts/deps.sh check
+
+# The suite, once; `check` runs it plain and then under the sanitizers.
+check-suite: all $(UNIT_BUILDER) $(UNIT_INIT)
+	@BUILD=$(BUILD) tests/run-suite.sh
+
+check: deps
+	@rm -rf build/results
+	$(MAKE) check-suite SAN=0
+	$(MAKE) check-suite SAN=1
+	@tests/summary.sh build/results
+
+test-unit: all $(UNIT_BUILDER) $(UNIT_INIT)
+	@BUILD=$(BUILD) tests/run-suite.sh unit
+
+test-oracle: all
+	@BUILD=$(BUILD) tests/run-suite.sh oracle
+
+test-boot: all
+	@BUILD=$(BUILD) tests/run-suite.sh boot
+
+demo:
+	@scripts/deps.sh demo
+	$(MAKE) all
+	@scripts/demo.sh
+
+bench:
+	@scripts/deps.sh bench
+	$(MAKE) all
+	@scripts/bench.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/modules-sets
+	install -m 0755 $(BUILD)/kindling $(DESTDIR)$(BINDIR)/kindling
+	install -m 0755 build/init $(DESTDIR)$(LIBEXECDIR)/init
+	install -m 0644 modules-sets/*.set $(DESTDIR)$(DATADIR)/modules-sets/
+
+clean:
+	rm -rf build

@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kindling builder: internal interfaces, grouped by the file that
+ * implements them.  Functions return 0 (or a count) on success and a
+ * negative errno on failure; every failure is logged through the context
+ * with the file (and line) it concerns.
+ */
+#ifndef KINDLING_BUILDER_H
+#define KINDLING_BUILDER_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct kd_ctx;
+
+/* ---- log.c ---------------------------------------------------------- */
+enum { KD_LOG_ERR = 3, KD_LOG_WARN = 4, KD_LOG_INFO = 6, KD_LOG_DEBUG = 7 };
+typedef void (*kd_log_fn)(void *data, int prio, const char *file, int line,
+			  const char *fn, const char *msg);
+void kd_log(struct kd_ctx *ctx, int prio, const char *file, int line, const char *fn,
+	    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void kd_set_log(struct kd_ctx *ctx, kd_log_fn fn, void *data, int max_prio);
+/* Default sink: "kindling: " + message on stderr. */
+void kd_log_stderr(void *data, int prio, const char *file, int line, const char *fn,
+		   const char *msg);
+#define KD_ERR(ctx, ...) kd_log(ctx, KD_LOG_ERR, __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define KD_WARN(ctx, ...) kd_log(ctx, KD_LOG_WARN, __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define KD_INFO(ctx, ...) kd_log(ctx, KD_LOG_INFO, __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define KD_DBG(ctx, ...) kd_log(ctx, KD_LOG_DEBUG, __FILE__, __LINE__, __func__, __VA_ARGS__)
+
+/* ---- util.c --------------------------------------------------------- */
+struct kd_buf {
+	unsigned char *data; /* malloc'd; NUL byte kept after size for text */
+	size_t size;
+};
+void kd_buf_free(struct kd_buf *b);
+/* A growable string; s is always NUL-terminated once anything was added. */
+struct kd_str {
+	char *s;
+	size_t len, cap;
+};
+int kd_str_add(struct kd_str *b, const char *s, size_t n);
+int kd_str_addz(struct kd_str *b, const char *s);
+int kd_str_printf(struct kd_str *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void kd_str_free(struct kd_str *b);
+/* String -> uint32 map, open addressing; keys are copied. */
+struct kd_map {
+	char **keys;
+	uint32_t *vals;
+	size_t n, cap;
+};
+int kd_map_put(struct kd_map *m, const char *key, uint32_t val); /* 1 if replaced */
+int kd_map_get(const struct kd_map *m, const char *key, uint32_t *val); /* 1 found, 0 not */
+void kd_map_free(struct kd_map *m);
+/* Module names: '-' -> '_', stop at '.' (kmod's modname_normalize). */
+void kd_modname_normalize(const char *in, char *out, size_t outsz);
+/* From a path: basename without any ".ko[.xz|.zst|.gz]". */
+void kd_modname_from_path(const char *path, char *out, size_t outsz);
+/* Aliases: '-' -> '_' outside [...] (kmod's alias_normalize). -EINVAL if unbalanced. */
+int kd_alias_normalize(const char *in, char *out, size_t outsz);
+/* Read a whole (uncompressed) file; appends a NUL not counted in size. */
+int kd_read_file(struct kd_ctx *ctx, const char *path, struct kd_buf *out);
+char *kd_strdup(const char *s); /* aborts on ENOMEM: only for tiny strings */
+char *kd_path_join(const char *a, const char *b); /* malloc'd "a/b" */
+
+/* ---- file.c, file_xz.c, file_zstd.c, file_gz.c ---------------------- */
+enum kd_codec { KD_CODEC_NONE, KD_CODEC_XZ, KD_CODEC_ZSTD, KD_CODEC_GZIP };
+#define KD_MAX_MODULE_SIZE (512u << 20) /* refuse to inflate past this */
+enum kd_codec kd_codec_detect(const void *buf, size_t n);
+const char *kd_codec_name(enum kd_codec c);
+/* Read a module file and decompress it if it is xz, zstd or gzip (by magic). */
+int kd_module_read(struct kd_ctx *ctx, const char *path, struct kd_buf *out);
+/* Each decompressor: name is used in error messages (usually the path). */
+int kd_unxz(struct kd_ctx *ctx, const char *name, const void *in, size_t n, struct kd_buf *out);
+int kd_unzstd(struct kd_ctx *ctx, const char *name, const void *in, size_t n, struct kd_buf *out);
+int kd_ungzip(struct kd_ctx *ctx, const char *name, const void *in, size_t n, struct kd_buf *out);
+
+/* ---- elf.c ---------------------------------------------------------- */
+/* The .modinfo section: entries "key=value" in file order. */
+struct kd_modinfo {
+	char **keys;
+	char **vals;
+	size_t n;
+};
+int kd_elf_modinfo(struct kd_ctx *ctx, const char *name, const void *buf, size_t n,
+		   struct kd_modinfo *out);
+/* Next value of key after *iter (start with *iter = 0); NULL when no more. */
+const char *kd_modinfo_next(const struct kd_modinfo *mi, const char *key, size_t *iter);
+void kd_modinfo_free(struct kd_modinfo *mi);
+/* Exported (from __ksymtab_strings) and undefined symbols of a module. */
+struct kd_symbols {
+	char **exported;
+	size_t n_exported;
+	char **undefined;
+	size_t n_undefined;
+};
+int kd_elf_symbols(struct kd_ctx *ctx, const char *name, const void *buf, size_t n,
+		   struct kd_symbols *out);
+void kd_symbols_free(struct kd_symbols *s);
+
+/* ---- depgen.c: depmod's work, for trees without (or with stale) indexes */
+struct kd_depgen {
+	char *dep;     /* text identical to depmod's modules.dep */
+	char *alias;   /* modules.alias */
+	char *softdep; /* modules.softdep */
+	char *weakdep; /* modules.weakdep */
+	char *symbols; /* modules.symbols */
+};
+int kd_depgen_run(struct kd_ctx *ctx, const char *moddir, struct kd_depgen *out);
+void kd_depgen_free(struct kd_depgen *g);
+
+/* ---- modconf.c: modprobe.d ------------------------------------------ */
+struct kd_conf_alias {
+	char *pattern, *modname;
+};
+struct kd_conf_option {
+	char *modname, *options;
+};
+struct kd_conf_command {
+	char *modname, *command;
+};
+struct kd_conf_softdep {
+	char *modname; /* may be a fnmatch pattern */
+	char **pre, **post;
+	size_t n_pre, n_post;
+};
+struct kd_conf_weakdep {
+	char *modname;
+	char **deps;
+	size_t n_deps;
+};
+struct kd_config {
+	struct kd_conf_alias *aliases;
+	size_t n_aliases;
+	struct kd_conf_option *options;
+	size_t n_options;
+	char **blacklist;
+	size_t n_blacklist;
+	struct kd_conf_command *install, *remove;
+	size_t n_install, n_remove;
+	struct kd_conf_softdep *softdeps;
+	size_t n_softdeps;
+	struct kd_conf_weakdep *weakdeps;
+	size_t n_weakdeps;
+	char **files; /* every file parsed, in order (for reports) */
+	size_t n_files;
+};
+/* Parse one file's text; bad lines are logged "FILE line N: ..." and skipped. */
+int kd_config_parse(struct kd_ctx *ctx, struct kd_config *c, const char *filename,
+		    const char *text);
+/* Kernel command line: MOD.param=value, modprobe.blacklist=a,b (kmod's rules). */
+int kd_config_parse_cmdline(struct kd_ctx *ctx, struct kd_config *c, const char *cmdline);
+/* Load the module dir's modules.softdep/.weakdep and every conf dir, merged
+ * by basename (first dir wins), in sorted order, then the command line. */
+int kd_config_load(struct kd_ctx *ctx);
+void kd_config_free(struct kd_config *c);
+
+/* ---- moddb.c: one kernel's module database ---------------------------- */
+struct kd_module {
+	char *name;       /* normalised */
+	char *path;       /* as written in modules.dep (relative), NULL if none */
+	uint32_t *deps;   /* module indices, modules.dep line order */
+	size_t n_deps;
+	bool in_dep;      /* listed in modules.dep */
+	bool builtin;     /* listed in modules.builtin */
+	int order;        /* line in modules.order, -1 when absent */
+};
+struct kd_alias {
+	char *pattern;  /* normalised */
+	uint32_t module;
+	uint32_t prefix; /* length of the literal prefix before a wildcard */
+	bool wild;
+};
+struct kd_moddb {
+	struct kd_module *mods;
+	size_t n_mods, cap_mods;
+	struct kd_map by_name;
+	struct kd_alias *aliases; /* modules.alias, file order */
+	size_t n_aliases;
+	struct kd_alias *symbols; /* modules.symbols ("symbol:NAME") */
+	size_t n_symbols;
+	struct kd_alias *builtin_aliases; /* from modules.builtin.modinfo */
+	size_t n_builtin_aliases;
+	bool generated; /* indexes computed by depgen, not read from depmod */
+};
+struct kd_ctx_opts {
+	const char *root;       /* NULL or "" for / */
+	const char *kver;       /* NULL: running kernel if installed, else newest */
+	const char *moddir;     /* bare module tree; overrides root/kver lookup */
+	const char *const *conf_dirs; /* NULL: kmod's defaults under root */
+	const char *cmdline;    /* kernel command line text to apply, or NULL */
+	bool force_depgen;      /* ignore depmod's output even if present */
+};
+int kd_ctx_new(const struct kd_ctx_opts *opts, struct kd_ctx **out);
+void kd_ctx_free(struct kd_ctx *ctx);
+const char *kd_ctx_moddir(const struct kd_ctx *ctx);
+const char *kd_ctx_kver(const struct kd_ctx *ctx);
+struct kd_moddb *kd_ctx_db(struct kd_ctx *ctx);
+struct kd_config *kd_ctx_config(struct kd_ctx *ctx);
+/* Index of a module by (normalised) name, or -1. */
+int kd_module_find(struct kd_ctx *ctx, const char *name);
+/* Index of a module, adding an entry without file when it is unknown. */
+int kd_module_get(struct kd_ctx *ctx, const char *name);
+/* Full path of the module file ("MODDIR/PATH"); NULL when it has none. */
+char *kd_module_fullpath(struct kd_ctx *ctx, uint32_t mod);
+/* Parsers, exposed for tests: each takes the file's text. */
+int kd_moddb_parse_dep(struct kd_ctx *ctx, const char *filename, const char *text);
+int kd_moddb_parse_alias(struct kd_ctx *ctx, const char *filename, const char *text,
+			 bool symbols);
+int kd_moddb_parse_builtin(struct kd_ctx *ctx, const char *filename, const char *text);
+int kd_moddb_parse_builtin_modinfo(struct kd_ctx *ctx, const char *filename,
+				   const char *text, size_t len);
+int kd_moddb_parse_order(struct kd_ctx *ctx, const char *filename, const char *text);
+
+/* ---- resolve.c: modprobe's lookup and probe order --------------------- */
+/* A module as reached through one name: kmod keeps a separate object per
+ * (module, alias) pair, and so must we to give the same answers. */
+struct kd_inst {
+	uint32_t mod;
+	char *alias;     /* the alias it was looked up by, or NULL */
+	const char *install_cmd; /* set when found through an install command */
+	bool visited, required, ignorecmd;
+	bool install_set;
+};
+enum kd_step_kind { KD_STEP_INSMOD, KD_STEP_BUILTIN, KD_STEP_INSTALL };
+struct kd_step {
+	enum kd_step_kind kind;
+	uint32_t mod;
+	char *options;   /* malloc'd, "" when none */
+	const char *install_cmd;
+	bool required;   /* hard dependency chain of the module asked for */
+	bool softdep;    /* reached through a soft dependency */
+};
+struct kd_lookup {
+	struct kd_inst **insts;
+	size_t n;
+};
+/* Resolve a name or alias as modprobe does.  0 with n == 0: not found. */
+int kd_lookup(struct kd_ctx *ctx, const char *name, struct kd_lookup *out);
+void kd_lookup_free(struct kd_lookup *l);
+/* The steps modprobe --show-depends would print for one looked-up module.
+ * Returns 0, or 1 when the module was skipped as blacklisted. */
+int kd_probe_steps(struct kd_ctx *ctx, struct kd_inst *inst, const char *extra_options,
+		   struct kd_step **steps, size_t *n);
+void kd_steps_free(struct kd_step *steps, size_t n);
+/* Options configured for a module (and the alias it came through). */
+char *kd_module_options(struct kd_ctx *ctx, uint32_t mod, const char *alias);
+bool kd_module_blacklisted(struct kd_ctx *ctx, uint32_t mod);
+
+#endif

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* The context's fields: private to the builder's files (tests include it too). */
+#ifndef KINDLING_CTX_H
+#define KINDLING_CTX_H
+
+#include "builder.h"
+
+struct kd_inst_table {
+	struct kd_inst **items;
+	size_t n, cap;
+	struct kd_map index; /* "name\\alias" -> item */
+};
+
+struct kd_ctx {
+	kd_log_fn log_fn;
+	void *log_data;
+	int log_prio;
+	char *root;    /* "" for / */
+	char *kver;
+	char *moddir;  /* absolute: ROOT/lib/modules/KVER or --moddir */
+	char **conf_dirs;
+	size_t n_conf_dirs;
+	char *cmdline; /* kernel command line applied to config, or NULL */
+	bool force_depgen;
+	struct kd_moddb db;
+	struct kd_config config;
+	struct kd_inst_table insts;
+};
+
+#endif
