@@ -166,6 +166,7 @@ struct kd_module {
 	bool in_dep;      /* listed in modules.dep */
 	bool builtin;     /* listed in modules.builtin */
 	int order;        /* line in modules.order, -1 when absent */
+	uint32_t alias_rank; /* first line in modules.alias: kmod's priority */
 };
 struct kd_alias {
 	char *pattern;  /* normalised */
@@ -184,6 +185,7 @@ struct kd_moddb {
 	struct kd_alias *builtin_aliases; /* from modules.builtin.modinfo */
 	size_t n_builtin_aliases;
 	bool generated; /* indexes computed by depgen, not read from depmod */
+	struct kd_depgen gen; /* depgen's text when generated */
 };
 struct kd_ctx_opts {
 	const char *root;       /* NULL or "" for / */
@@ -192,6 +194,9 @@ struct kd_ctx_opts {
 	const char *const *conf_dirs; /* NULL: kmod's defaults under root */
 	const char *cmdline;    /* kernel command line text to apply, or NULL */
 	bool force_depgen;      /* ignore depmod's output even if present */
+	kd_log_fn log_fn;       /* NULL: kd_log_stderr, warnings and errors */
+	void *log_data;
+	int log_prio;
 };
 int kd_ctx_new(const struct kd_ctx_opts *opts, struct kd_ctx **out);
 void kd_ctx_free(struct kd_ctx *ctx);
@@ -223,6 +228,7 @@ struct kd_inst {
 	const char *install_cmd; /* set when found through an install command */
 	bool visited, required, ignorecmd;
 	bool install_set;
+	bool builtin;    /* found through a built-in index */
 };
 enum kd_step_kind { KD_STEP_INSMOD, KD_STEP_BUILTIN, KD_STEP_INSTALL };
 struct kd_step {
@@ -248,6 +254,8 @@ void kd_steps_free(struct kd_step *steps, size_t n);
 /* Options configured for a module (and the alias it came through). */
 char *kd_module_options(struct kd_ctx *ctx, uint32_t mod, const char *alias);
 bool kd_module_blacklisted(struct kd_ctx *ctx, uint32_t mod);
+/* Release the looked-up instances (kd_ctx_free calls it). */
+void kd_resolve_free(struct kd_ctx *ctx);
 
 /* ---- cli.c: the options every subcommand shares ------------------------
  * -k/--kver KVER, -r/--root ROOT, --moddir DIR, -C/--config-dir DIR
