@@ -183,7 +183,8 @@ static int lookup_table(struct kd_ctx *ctx, const struct kd_alias *table, size_t
 		m[nm].seq = (uint32_t)nm;
 		nm++;
 	}
-	qsort(m, nm, sizeof(*m), match_cmp);
+	if (nm > 1)
+		qsort(m, nm, sizeof(*m), match_cmp);
 	for (i = 0; i < nm && err == 0; i++) {
 		struct kd_inst *in = inst_get(ctx, m[i].mod, name);
 
