@@ -380,35 +380,55 @@ static int parse_symbols_file(struct kd_ctx *ctx, const char *fn, const char *te
 }
 
 /*
- * depmod's output is stale when a module it lists is gone or newer than
- * modules.dep, or modules.order (written by the kernel build) is newer.
- * Sets *why to a message naming the reason.
+ * depmod's output is stale when modules.order or modules.builtin (written
+ * by the kernel's modules_install) or a directory holding modules (a module
+ * added or removed) is newer than modules.dep.
+ * Directories, not files, keep this at ~900 stats for a distro kernel;
+ * a module overwritten in place is not noticed.  Sets *why to the culprit.
  */
 static bool moddep_stale(struct kd_ctx *ctx, const struct stat *dep_st, char **why)
 {
+	static const char *const files[] = { "modules.order", "modules.builtin" };
+	struct kd_map seen = { 0 };
 	struct stat st;
+	bool stale = false;
 	char *p;
 	size_t i;
 
-	p = kd_path_join(ctx->moddir, "modules.order");
-	if (p && stat(p, &st) == 0 && st.st_mtime > dep_st->st_mtime) {
-		*why = p;
-		return true;
-	}
-	free(p);
-	for (i = 0; i < ctx->db.n_mods; i++) {
-		const struct kd_module *m = &ctx->db.mods[i];
-
-		if (!m->in_dep || m->path == NULL)
-			continue;
-		p = m->path[0] == '/' ? kd_strdup(m->path) : kd_path_join(ctx->moddir, m->path);
-		if (p && (stat(p, &st) != 0 || st.st_mtime > dep_st->st_mtime)) {
+	for (i = 0; i < 2 && !stale; i++) {
+		p = kd_path_join(ctx->moddir, files[i]);
+		if (p && stat(p, &st) == 0 && st.st_mtime > dep_st->st_mtime) {
 			*why = p;
 			return true;
 		}
 		free(p);
 	}
-	return false;
+	for (i = 0; i < ctx->db.n_mods && !stale; i++) {
+		const struct kd_module *m = &ctx->db.mods[i];
+		char *slash;
+
+		if (!m->in_dep || m->path == NULL)
+			continue;
+		p = m->path[0] == '/' ? kd_strdup(m->path) : kd_path_join(ctx->moddir, m->path);
+		slash = p ? strrchr(p, '/') : NULL;
+		if (slash == NULL) {
+			free(p);
+			continue;
+		}
+		*slash = '\0';
+		if (!kd_map_get(&seen, p, NULL)) {
+			kd_map_put(&seen, p, 0);
+			if (stat(p, &st) != 0 || st.st_mtime > dep_st->st_mtime)
+				stale = true;
+		}
+		*slash = '/';
+		if (stale)
+			*why = p;
+		else
+			free(p);
+	}
+	kd_map_free(&seen);
+	return stale;
 }
 
 static void moddb_clear(struct kd_moddb *db)

@@ -188,6 +188,15 @@ int kd_alias_normalize(const char *in, char *out, size_t outsz)
 {
 	size_t i;
 
+	/* most aliases need no change: copy them at memcpy speed */
+	if (strpbrk(in, "-[]") == NULL) {
+		i = strlen(in);
+		if (i >= outsz)
+			return -ENAMETOOLONG;
+		memcpy(out, in, i + 1);
+		return 0;
+	}
+
 	for (i = 0; i + 1 < outsz && in[i] != '\0'; i++) {
 		switch (in[i]) {
 		case '-':
