@@ -83,9 +83,8 @@ check-suite: all $(UNIT_BUILDER) $(UNIT_INIT)
 
 check: deps
 	@rm -rf build/results
-	$(MAKE) check-suite SAN=0
-	$(MAKE) check-suite SAN=1
-	@tests/summary.sh build/results
+	@rc=0; $(MAKE) check-suite SAN=0 || rc=1; $(MAKE) check-suite SAN=1 || rc=1; \
+		tests/summary.sh build/results || rc=1; exit $$rc
 
 test-unit: all $(UNIT_BUILDER) $(UNIT_INIT)
 	@BUILD=$(BUILD) tests/run-suite.sh unit
