@@ -26,7 +26,7 @@ kernels() {
 compare() {
 	local label=$1 kver=$2 list=$3 mode=$4
 	shift 4
-	local n diffs=0 chunk
+	local n diffs=0 chunk mrc krc
 	n=$(wc -l <"$list")
 	rm -f "$work"/chunk.*
 	split -l 400 "$list" "$work/chunk."
@@ -34,11 +34,22 @@ compare() {
 		if [ "$mode" = deps ]; then
 			modprobe -a -S "$kver" "$@" --show-depends $(cat "$chunk") \
 				>"$work/m.out" 2>"$work/m.err"
+			mrc=$?
 			"$kd" deps -k "$kver" "$@" $(cat "$chunk") >"$work/k.out" 2>"$work/k.err"
+			krc=$?
 		else
 			modprobe -a -S "$kver" "$@" --resolve-alias $(cat "$chunk") \
 				>"$work/m.out" 2>"$work/m.err"
+			mrc=$?
 			"$kd" resolve -k "$kver" "$@" $(cat "$chunk") >"$work/k.out" 2>"$work/k.err"
+			krc=$?
+		fi
+		# exit status: both 0, or both non-zero (some name not found)
+		if [ $((mrc == 0)) -ne $((krc == 0)) ] || grep -q 'Sanitizer\|runtime error' "$work/k.err"; then
+			echo "  exit status differs in $label ($kver): modprobe $mrc, kindling $krc"
+			grep -m5 'Sanitizer\|runtime error\|ERROR' "$work/k.err" | sed 's/^/    /'
+			diffs=$((diffs + 1))
+			continue
 		fi
 		sed -n 's/.*Module \(.*\) not found in directory.*/\1/p' "$work/m.err" >"$work/m.nf"
 		sed -n 's/.*module \(.*\) not found in directory.*/\1/p' "$work/k.err" >"$work/k.nf"
