@@ -30,9 +30,9 @@ WARN = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CFLAGS ?= -O2 -g
 KD_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS) -Icommon -Ibuilder \
 	-DKD_DATADIR='"$(DATADIR)"' -DKD_LIBEXECDIR='"$(LIBEXECDIR)"'
-PKGS = libarchive libzstd liblzma libelf zlib
+PKGS = libarchive libzstd liblzma libelf zlib liblz4
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpthread
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lbz2 -lpthread
 
 BUILDER_SRC = $(filter-out builder/main.c,$(sort $(wildcard builder/*.c)))
 BUILDER_OBJ = $(BUILDER_SRC:%.c=$(BUILD)/obj/%.o)
@@ -95,6 +95,21 @@ test-oracle: all
 test-boot: all
 	@BUILD=$(BUILD) tests/run-suite.sh boot
 
+# libFuzzer on the image reader (clang); FUZZ_SECONDS=600 by default.
+FUZZ_SECONDS ?= 600
+FUZZ_CC ?= clang
+FUZZ_SRC = tests/fuzz/fuzz_imgread.c builder/imgread.c builder/imgdecode.c builder/cpio.c \
+	builder/log.c builder/util.c
+
+build/fuzz/fuzz_imgread: $(FUZZ_SRC) builder/builder.h builder/ctx.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE $(WARN) -Icommon -Ibuilder $(PKG_CFLAGS) \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ \
+		$(FUZZ_SRC) $(PKG_LIBS)
+
+fuzz: build/fuzz/fuzz_imgread
+	@tests/fuzz/run.sh build/fuzz/fuzz_imgread $(FUZZ_SECONDS)
+
 demo:
 	@scripts/deps.sh demo
 	$(MAKE) all
@@ -109,7 +124,7 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/modules-sets
 	install -m 0755 $(BUILD)/kindling $(DESTDIR)$(BINDIR)/kindling
 	install -m 0755 build/init $(DESTDIR)$(LIBEXECDIR)/init
-	install -m 0644 modules-sets/*.set $(DESTDIR)$(DATADIR)/modules-sets/
+	install -m 0644 modules-sets/*.set modules-sets/default.list $(DESTDIR)$(DATADIR)/modules-sets/
 
 clean:
 	rm -rf build

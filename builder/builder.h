@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct kd_ctx;
 
@@ -89,7 +90,7 @@ int kd_elf_modinfo(struct kd_ctx *ctx, const char *name, const void *buf, size_t
 /* Next value of key after *iter (start with *iter = 0); NULL when no more. */
 const char *kd_modinfo_next(const struct kd_modinfo *mi, const char *key, size_t *iter);
 void kd_modinfo_free(struct kd_modinfo *mi);
-/* Exported (from __ksymtab_strings) and undefined symbols of a module. */
+/* Exported and undefined symbols of a module, as depmod reads them (elf.c). */
 struct kd_symbols {
 	char **exported;
 	size_t n_exported;
@@ -257,6 +258,231 @@ bool kd_module_blacklisted(struct kd_ctx *ctx, uint32_t mod);
 /* Release the looked-up instances (kd_ctx_free calls it). */
 void kd_resolve_free(struct kd_ctx *ctx);
 
+/* ---- cpio.c: cpio "newc" archives ("070701"; "070702" with its data
+ * checksum verified).  The old "070707" and binary formats are refused: the
+ * kernel does not read them either. */
+struct kd_cpio_entry {
+	const char *name;           /* NUL-terminated, inside the buffer */
+	const unsigned char *data;  /* file data or symlink target (no NUL) */
+	size_t size;
+	size_t offset;              /* of the header, in the buffer */
+	uint32_t ino, mode, uid, gid, nlink, mtime;
+	uint32_t devmajor, devminor, rdevmajor, rdevminor;
+};
+struct kd_cpio_iter {
+	struct kd_ctx *ctx;
+	const char *what;           /* names the buffer in messages */
+	const unsigned char *buf;
+	size_t size, pos;           /* pos: after the last entry read */
+	size_t archives;            /* trailers seen */
+	bool one_archive;           /* stop at the first trailer */
+	bool in_archive, done, failed;
+};
+/* A buffer holds archives and zero padding between them, aligned to 4 bytes
+ * from its start; with one_archive, only the archive at its start. */
+void kd_cpio_init(struct kd_cpio_iter *it, struct kd_ctx *ctx, const char *what,
+		  const void *buf, size_t size, bool one_archive);
+/* 1: an entry (trailers are not returned), 0: end, <0: bad data (logged). */
+int kd_cpio_next(struct kd_cpio_iter *it, struct kd_cpio_entry *e);
+/* The name without leading "/" and "./" ("." becomes ""). */
+const char *kd_cpio_path(const char *name);
+/* "drwxr-xr-x" */
+void kd_cpio_mode_string(uint32_t mode, char out[11]);
+
+/* ---- imgread.c, imgdecode.c: the segments of any initramfs ------------- */
+enum kd_img_comp {
+	KD_IMG_CPIO, KD_IMG_GZIP, KD_IMG_ZSTD, KD_IMG_XZ, KD_IMG_LZMA, KD_IMG_LZ4,
+	KD_IMG_BZIP2, KD_IMG_LZO, KD_IMG_UNKNOWN,
+};
+#define KD_IMG_MAX_DECODED ((uint64_t)2 << 30) /* all segments, decoded */
+struct kd_img_segment {
+	size_t index;               /* 0 for the first */
+	uint64_t offset;            /* where it starts in the image */
+	uint64_t in_size;           /* bytes it takes in the image */
+	enum kd_img_comp comp;      /* KD_IMG_CPIO: not compressed */
+	const unsigned char *data;  /* its cpio bytes: in the image, or owned */
+	size_t size;
+	unsigned char *owned;       /* decoded bytes */
+	size_t n_entries, n_archives;
+	char *label;                /* "IMAGE: segment 2 (zstd at offset 512)" */
+};
+struct kd_img_iter {
+	struct kd_ctx *ctx;
+	const char *name;
+	const unsigned char *buf;
+	size_t size, pos, index;
+	uint64_t padding, decoded, max_decoded;
+	bool failed;
+};
+struct kd_img {
+	struct kd_buf file;         /* the image, when read by kd_img_open */
+	struct kd_img_segment *segs;
+	size_t n_segs;
+	uint64_t padding;           /* zero bytes between and after segments */
+	uint64_t decoded;           /* bytes decoded from compressed segments */
+};
+/* max_decoded 0: KD_IMG_MAX_DECODED.  buf must outlive the segments. */
+void kd_img_iter_init(struct kd_img_iter *it, struct kd_ctx *ctx, const char *name,
+		      const void *buf, size_t size, uint64_t max_decoded);
+/* 1: a segment, decoded and its entries validated; 0: end; <0: error. */
+int kd_img_next(struct kd_img_iter *it, struct kd_img_segment *seg);
+void kd_img_segment_free(struct kd_img_segment *seg);
+/* Every segment of an image in memory (or read from path). */
+int kd_img_parse(struct kd_ctx *ctx, const char *name, const void *buf, size_t size,
+		 uint64_t max_decoded, struct kd_img *img);
+int kd_img_open(struct kd_ctx *ctx, const char *path, uint64_t max_decoded,
+		struct kd_img *img);
+void kd_img_free(struct kd_img *img);
+/* imgdecode.c: which stream starts at buf (by the kernel's magic numbers) */
+enum kd_img_comp kd_img_detect(const void *buf, size_t n);
+const char *kd_img_comp_name(enum kd_img_comp c);
+/* Decode the one stream at in; *used: bytes of in it took.  Output above
+ * max bytes is an error (-EFBIG), so is a truncated or corrupt stream. */
+int kd_img_decode(struct kd_ctx *ctx, const char *what, enum kd_img_comp comp,
+		  const void *in, size_t n, size_t max, struct kd_buf *out, size_t *used);
+
+/* ---- modcache.c: module files read once, decompressed in parallel ------ */
+typedef int (*kd_work_fn)(void *data, size_t i);
+unsigned kd_cpu_count(void);
+/* fn(data, i) for every i < n on up to threads threads (the caller's among
+ * them); stops handing out work after the first failure and returns it. */
+int kd_parallel_for(size_t n, unsigned threads, kd_work_fn fn, void *data);
+struct kd_modcache {
+	struct kd_ctx *ctx;
+	struct kd_buf *bufs;  /* by module index */
+	unsigned char *state;
+	size_t cap;
+	unsigned threads;
+};
+void kd_modcache_init(struct kd_modcache *c, struct kd_ctx *ctx, unsigned threads);
+/* Read (kd_module_read) every module of mods not read yet. */
+int kd_modcache_load(struct kd_modcache *c, const uint32_t *mods, size_t n);
+/* The decompressed file of a module loaded before, else NULL. */
+const struct kd_buf *kd_modcache_get(const struct kd_modcache *c, uint32_t mod);
+void kd_modcache_free(struct kd_modcache *c);
+
+/* ---- sets.c: module sets (modules-sets/NAME.set, default.list) -------- */
+/* What the image should hold before dependencies: names or aliases. */
+enum {
+	KD_WANT_LOAD = 1u << 0,     /* load at boot unconditionally (--add) */
+	KD_WANT_REQUIRED = 1u << 1, /* absent from the kernel is an error */
+};
+struct kd_want {
+	char *name;
+	char *reason; /* "set storage", "--add" */
+	unsigned flags;
+};
+struct kd_wants {
+	struct kd_want *v;
+	size_t n, cap;
+	struct kd_map index; /* name -> entry: a name is wanted once */
+};
+int kd_wants_add(struct kd_wants *w, const char *name, const char *reason, unsigned flags);
+void kd_wants_free(struct kd_wants *w);
+struct kd_sets;
+/* dirs are searched in order: the first NAME.set found defines set NAME.
+ * cache (may be NULL) keeps the modules read for symbol: entries. */
+int kd_sets_new(struct kd_ctx *ctx, const char *const *dirs, size_t n_dirs,
+		struct kd_modcache *cache, struct kd_sets **out);
+void kd_sets_free(struct kd_sets *s);
+/* Define set NAME from text, as if read from filename (tests use it). */
+int kd_sets_parse(struct kd_sets *s, const char *name, const char *filename,
+		  const char *text);
+/* Append the modules of set NAME, reason "set X" (X: the set listing it). */
+int kd_sets_expand(struct kd_sets *s, const char *name, struct kd_wants *out);
+/* The set names of the first default.list found (what --generic means). */
+int kd_sets_defaults(struct kd_sets *s, char ***names, size_t *n);
+void kd_sets_names_free(char **names, size_t n);
+
+/* ---- plan.c, planfile.c: the load plan, its serialisation (common/plan.h) */
+struct kd_plan_mod {
+	uint32_t mod;      /* index into kd_ctx_db(ctx)->mods */
+	char *reason;      /* why it is in the image */
+	char *options;     /* modprobe.d options, "" when none */
+	uint32_t flags;    /* KP_MOD_* */
+	uint32_t *before;  /* plan indices: hard deps, then softdep pre */
+	size_t n_before;
+	uint32_t *after;   /* plan indices: softdep post */
+	size_t n_after;
+};
+struct kd_plan_alias {
+	char *pattern;
+	uint32_t mod;      /* plan index */
+};
+struct kd_plan {
+	struct kd_plan_mod *mods; /* a valid serial load order */
+	size_t n;
+	struct kd_plan_alias *aliases; /* sorted by pattern */
+	size_t n_aliases;
+	char **builtins;   /* sorted names of the kernel's built-in modules */
+	size_t n_builtins;
+	char *kver;
+	char *default_root;
+	uint32_t root_timeout; /* 0: the init's default */
+	uint32_t flags;        /* KP_PLAN_* */
+};
+struct kd_plan_opts {
+	const char *const *omit; /* modules never put in the image */
+	size_t n_omit;
+	const char *default_root; /* NULL: "" */
+};
+int kd_plan_build(struct kd_ctx *ctx, const struct kd_wants *w, const struct kd_plan_opts *o,
+		  struct kd_plan *out);
+void kd_plan_free(struct kd_plan *p);
+/* A module's path in the image: "/usr/lib/modules/KVER/<path without .xz>". */
+char *kd_plan_module_path(struct kd_ctx *ctx, uint32_t mod);
+/* The plan in common/plan.h's format; out->data is 8-byte aligned. */
+int kd_plan_serialize(struct kd_ctx *ctx, const struct kd_plan *p, struct kd_buf *out);
+/* A human-readable listing (--print-plan). */
+void kd_plan_print(struct kd_ctx *ctx, const struct kd_plan *p, FILE *f);
+
+/* ---- image.c, content.c: the image ------------------------------------ */
+/* One file of the image; paths have no leading '/'. */
+struct kd_entry {
+	char *path;
+	uint32_t mode;          /* S_IF* | permissions */
+	const unsigned char *data; /* contents, or a symlink's target */
+	size_t size;
+	unsigned char *owned;   /* freed with the entry (data may point into it) */
+	unsigned rdev_major, rdev_minor;
+};
+struct kd_entries {
+	struct kd_entry *v;
+	size_t n, cap;
+	struct kd_map index;    /* path -> entry */
+};
+/* data is borrowed unless owned (then it is freed with the entries, also
+ * on failure).  A path given twice is an error naming it. */
+int kd_entries_add(struct kd_entries *e, const char *path, uint32_t mode,
+		   const void *data, size_t size, void *owned);
+int kd_entries_add_dev(struct kd_entries *e, const char *path, uint32_t mode,
+		       unsigned major, unsigned minor);
+void kd_entries_free(struct kd_entries *e);
+struct kd_image_opts {
+	const char *output;
+	const char *init;      /* the init binary, stored as /init */
+	bool force;            /* replace an existing output */
+	int level;             /* zstd level; 0: the default */
+	unsigned threads;      /* 0: one per online CPU */
+	long long mtime;       /* of every entry */
+	struct kd_modcache *cache; /* modules read before (may be NULL) */
+};
+struct kd_image_stats {
+	size_t n_entries, n_modules, n_firmware;
+	unsigned long long raw_size, size; /* cpio bytes, compressed bytes */
+};
+/* Everything the image holds (content.c); o->cache must be set. */
+int kd_image_content(struct kd_ctx *ctx, const struct kd_plan *plan,
+		     const struct kd_image_opts *o, struct kd_entries *out,
+		     struct kd_image_stats *st);
+/* Sorted cpio newc, zstd-compressed, into a temporary file renamed over
+ * o->output once complete and synced; on failure nothing is left behind. */
+int kd_image_write_entries(struct kd_ctx *ctx, struct kd_entries *e,
+			   const struct kd_image_opts *o, struct kd_image_stats *st);
+/* Both of the above. */
+int kd_image_write(struct kd_ctx *ctx, const struct kd_plan *plan,
+		   const struct kd_image_opts *o, struct kd_image_stats *st);
+
 /* ---- cli.c: the options every subcommand shares ------------------------
  * -k/--kver KVER, -r/--root ROOT, --moddir DIR, -C/--config-dir DIR
  * (repeatable; replaces kmod's default modprobe.d list), -v/--verbose,
@@ -296,5 +522,8 @@ int kd_cmd_resolve(int argc, char **argv);
 int kd_cmd_modinfo(int argc, char **argv);
 int kd_cmd_depmod(int argc, char **argv);
 int kd_cmd_build(int argc, char **argv);
+int kd_cmd_ls(int argc, char **argv);
+int kd_cmd_cat(int argc, char **argv);
+int kd_cmd_extract(int argc, char **argv);
 
 #endif

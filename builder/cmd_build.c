@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: MIT
+/* kindling build: module sets -> load plan -> image. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "builder.h"
+
+enum {
+	OPT_GENERIC = KD_OPT_FIRST_FREE, OPT_SET, OPT_ADD, OPT_OMIT, OPT_FORCE, OPT_INIT,
+	OPT_SETS_DIR, OPT_ROOT_DEFAULT, OPT_PRINT_PLAN, OPT_LEVEL,
+};
+
+/* Repeated options: pointers into argv. */
+struct list {
+	const char **v;
+	size_t n;
+};
+
+struct build_args {
+	struct kd_cli cli;
+	const char *output, *init, *root_default;
+	struct list sets, adds, omits, sets_dirs;
+	bool generic, force, print_plan;
+	int level;
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: kindling build [-k KVER] [-r ROOT] [--moddir DIR] [-C DIR]... -o OUTPUT\n"
+	      "         [--generic] [--set NAME]... [--add MOD]... [--omit MOD]... [--force]\n"
+	      "         [--init PATH] [--sets-dir DIR]... [--root-default SPEC] [--print-plan]\n"
+	      "Writes an initramfs for kernel KVER: the modules of the sets and --add\n"
+	      "modules with their dependencies, the load plan and the init.\n"
+	      "  --generic         the sets listed in default.list (the default)\n"
+	      "  --set NAME        the modules of modules-sets/NAME.set\n"
+	      "  --add MOD         a module (or alias) loaded at every boot\n"
+	      "  --omit MOD        never put MOD in the image\n"
+	      "  --force           replace OUTPUT if it exists\n"
+	      "  --init PATH       the init binary (default: the installed one, else\n"
+	      "                    'init' next to kindling)\n"
+	      "  --sets-dir DIR    look for sets in DIR first\n"
+	      "  --root-default S  root= to use when the kernel command line has none\n"
+	      "  --print-plan      print the load plan (-o is then optional)\n"
+	      "  --level N         zstd compression level (default 3)\n", f);
+}
+
+static int list_add(struct list *l, const char *s)
+{
+	void *p = realloc(l->v, (l->n + 1) * sizeof(*l->v));
+
+	if (p == NULL)
+		return -1;
+	l->v = p;
+	l->v[l->n++] = s;
+	return 0;
+}
+
+static void args_free(struct build_args *a)
+{
+	free(a->sets.v);
+	free(a->adds.v);
+	free(a->omits.v);
+	free(a->sets_dirs.v);
+}
+
+static int own_option(struct build_args *a, int opt, const char *arg)
+{
+	char *end;
+
+	switch (opt) {
+	case 'o':
+		a->output = arg;
+		return 0;
+	case OPT_GENERIC:
+		a->generic = true;
+		return 0;
+	case OPT_FORCE:
+		a->force = true;
+		return 0;
+	case OPT_PRINT_PLAN:
+		a->print_plan = true;
+		return 0;
+	case OPT_INIT:
+		a->init = arg;
+		return 0;
+	case OPT_ROOT_DEFAULT:
+		a->root_default = arg;
+		return 0;
+	case OPT_LEVEL:
+		a->level = (int)strtol(arg, &end, 10);
+		if (*end || a->level < 1 || a->level > 22) {
+			fprintf(stderr, "kindling build: --level %s: expected 1 to 22\n", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_SET:
+		return list_add(&a->sets, arg);
+	case OPT_ADD:
+		return list_add(&a->adds, arg);
+	case OPT_OMIT:
+		return list_add(&a->omits, arg);
+	case OPT_SETS_DIR:
+		return list_add(&a->sets_dirs, arg);
+	}
+	usage(stderr);
+	return -1;
+}
+
+/* 0: go on, 1: done (help), 2: usage error. */
+static int parse_args(struct build_args *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		KD_CLI_LONGOPTS,
+		{ "output", required_argument, NULL, 'o' },
+		{ "generic", no_argument, NULL, OPT_GENERIC },
+		{ "set", required_argument, NULL, OPT_SET },
+		{ "add", required_argument, NULL, OPT_ADD },
+		{ "omit", required_argument, NULL, OPT_OMIT },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "init", required_argument, NULL, OPT_INIT },
+		{ "sets-dir", required_argument, NULL, OPT_SETS_DIR },
+		{ "root-default", required_argument, NULL, OPT_ROOT_DEFAULT },
+		{ "print-plan", no_argument, NULL, OPT_PRINT_PLAN },
+		{ "level", required_argument, NULL, OPT_LEVEL },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int opt;
+
+	kd_cli_init(&a->cli, "kindling build");
+	while ((opt = getopt_long(argc, argv, KD_CLI_SHORTOPTS "o:h", longopts, NULL)) != -1) {
+		int r = kd_cli_option(&a->cli, opt, optarg);
+
+		if (r < 0)
+			return 2;
+		if (r == 1)
+			continue;
+		if (opt == 'h') {
+			usage(stdout);
+			return 1;
+		}
+		if (opt == '?' || own_option(a, opt, optarg) < 0)
+			return 2;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "kindling build: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (a->output == NULL && !a->print_plan) {
+		fputs("kindling build: -o OUTPUT is required\n", stderr);
+		usage(stderr);
+		return 2;
+	}
+	return 0;
+}
+
+/* NAME in the directory of the running binary or up to two levels above
+ * (build/kindling finds build/init and ./modules-sets). */
+static char *near_binary(const char *name)
+{
+	char exe[PATH_MAX], *dir;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	struct stat sb;
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	dir = dirname(exe);
+	for (int up = 0; up < 3; up++) {
+		struct kd_str p = { 0 };
+
+		kd_str_printf(&p, "%s/%s", dir, name);
+		if (p.s && stat(p.s, &sb) == 0)
+			return p.s;
+		kd_str_free(&p);
+		dir = dirname(dir);
+	}
+	return NULL;
+}
+
+static char *default_init(void)
+{
+	const char *installed = KD_LIBEXECDIR "/init";
+
+	if (access(installed, X_OK) == 0)
+		return kd_strdup(installed);
+	return near_binary("init");
+}
+
+/* --sets-dir first, then ROOT/etc/kindling, the source tree, the installed data. */
+static int sets_dirs(struct build_args *a, struct list *dirs, char **owned, size_t *n_owned)
+{
+	struct kd_str etc = { 0 };
+	const char *root = a->cli.opts.root ? a->cli.opts.root : "";
+	char *tree = near_binary("modules-sets/default.list");
+	int err = 0;
+
+	for (size_t i = 0; i < a->sets_dirs.n && err == 0; i++)
+		err = list_add(dirs, a->sets_dirs.v[i]);
+	kd_str_printf(&etc, "%s/etc/kindling/modules-sets", root);
+	owned[(*n_owned)++] = etc.s;
+	if (err == 0)
+		err = list_add(dirs, etc.s);
+	if (tree) {
+		*strrchr(tree, '/') = '\0';
+		owned[(*n_owned)++] = tree;
+		if (err == 0)
+			err = list_add(dirs, tree);
+	}
+	if (err == 0)
+		err = list_add(dirs, KD_DATADIR "/modules-sets");
+	return err < 0 ? -ENOMEM : 0;
+}
+
+static int want_sets(struct build_args *a, struct kd_ctx *ctx, struct kd_modcache *cache,
+		     struct kd_wants *w)
+{
+	struct list dirs = { 0 };
+	char *owned[2], **names = NULL;
+	size_t n_owned = 0, n_names = 0, i;
+	struct kd_sets *sets = NULL;
+	int err;
+
+	err = sets_dirs(a, &dirs, owned, &n_owned);
+	if (err == 0)
+		err = kd_sets_new(ctx, dirs.v, dirs.n, cache, &sets);
+	if (err == 0 && a->generic)
+		err = kd_sets_defaults(sets, &names, &n_names);
+	for (i = 0; i < n_names && err == 0; i++)
+		err = kd_sets_expand(sets, names[i], w);
+	for (i = 0; i < a->sets.n && err == 0; i++)
+		err = kd_sets_expand(sets, a->sets.v[i], w);
+	kd_sets_names_free(names, n_names);
+	kd_sets_free(sets);
+	if (err == -ENOENT)
+		err = -EINVAL; /* an unknown set is bad input, like a malformed one */
+	for (i = 0; i < n_owned; i++)
+		free(owned[i]);
+	free(dirs.v);
+	return err;
+}
+
+static int get_mtime(long long *mtime)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	char *end;
+
+	*mtime = 0;
+	if (s == NULL || *s == '\0')
+		return 0;
+	errno = 0;
+	*mtime = strtoll(s, &end, 10);
+	if (errno || *end || *mtime < 0 || *mtime > UINT32_MAX) {
+		fprintf(stderr, "kindling build: SOURCE_DATE_EPOCH=%s is not a time in seconds "
+			"(0 to 4294967295)\n", s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int write_image(struct build_args *a, struct kd_ctx *ctx, struct kd_modcache *cache,
+		       const struct kd_plan *plan, double t0)
+{
+	struct kd_image_opts o = {
+		.output = a->output, .init = a->init, .force = a->force, .level = a->level,
+		.cache = cache,
+	};
+	struct kd_image_stats st;
+	char *init = a->init ? NULL : default_init();
+	int err;
+
+	if (a->init == NULL)
+		o.init = init;
+	err = get_mtime(&o.mtime);
+	if (err == 0)
+		err = kd_image_write(ctx, plan, &o, &st);
+	free(init);
+	if (err < 0)
+		return err;
+	KD_INFO(ctx, "wrote %s: %zu modules, %zu firmware files, %zu entries, %llu bytes "
+		"(%llu uncompressed) in %.0f ms", a->output, st.n_modules, st.n_firmware,
+		st.n_entries, st.size, st.raw_size, now_ms() - t0);
+	return 0;
+}
+
+static int build(struct build_args *a, struct kd_ctx *ctx, double t0)
+{
+	struct kd_plan_opts po = { .omit = a->omits.v, .n_omit = a->omits.n,
+				   .default_root = a->root_default };
+	struct kd_wants w = { 0 };
+	struct kd_modcache cache;
+	struct kd_plan plan = { 0 };
+	int err = 0;
+
+	kd_modcache_init(&cache, ctx, 0);
+	/* --add first: its reason wins over a set's for the same module */
+	for (size_t i = 0; i < a->adds.n && err == 0; i++)
+		err = kd_wants_add(&w, a->adds.v[i], "--add", KD_WANT_LOAD | KD_WANT_REQUIRED);
+	if (err == 0)
+		err = want_sets(a, ctx, &cache, &w);
+	KD_DBG(ctx, "sets expanded: %zu names, %.0f ms", w.n, now_ms() - t0);
+	if (err == 0)
+		err = kd_plan_build(ctx, &w, &po, &plan);
+	KD_DBG(ctx, "plan computed: %zu modules, %.0f ms", plan.n, now_ms() - t0);
+	if (err == 0 && a->print_plan)
+		kd_plan_print(ctx, &plan, stdout);
+	if (err == 0 && a->output)
+		err = write_image(a, ctx, &cache, &plan, t0);
+	kd_plan_free(&plan);
+	kd_wants_free(&w);
+	kd_modcache_free(&cache);
+	return err;
+}
+
+int kd_cmd_build(int argc, char **argv)
+{
+	struct build_args a = { 0 };
+	struct kd_ctx *ctx = NULL;
+	struct stat sb;
+	double t0 = now_ms();
+	int rc = parse_args(&a, argc, argv), err;
+
+	if (rc != 0) {
+		rc = rc == 1 ? 0 : rc; /* 1: --help */
+		goto out;
+	}
+	rc = 1;
+	/* refuse before the work rather than after it */
+	if (a.output && !a.force && lstat(a.output, &sb) == 0) {
+		fprintf(stderr, "kindling build: %s already exists (use --force to replace it)\n",
+			a.output);
+		goto out;
+	}
+	if (!a.generic && a.sets.n == 0 && a.adds.n == 0)
+		a.generic = true;
+	if (kd_cli_open(&a.cli, &ctx) < 0) {
+		rc = 2;
+		goto out;
+	}
+	err = build(&a, ctx, t0);
+	/* bad sets or options are bad input; a missing --add module is "not found" */
+	rc = err == 0 ? 0 : err == -EINVAL || err == -ELOOP ? 2 : 1;
+out:
+	if (fflush(stdout) != 0 && rc == 0)
+		rc = 1;
+	kd_ctx_free(ctx);
+	args_free(&a);
+	return rc;
+}
