@@ -107,7 +107,9 @@ build/fuzz/fuzz_imgread: $(FUZZ_SRC) builder/builder.h builder/ctx.h
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ \
 		$(FUZZ_SRC) $(PKG_LIBS)
 
-fuzz: build/fuzz/fuzz_imgread
+fuzz:
+	@scripts/deps.sh fuzz
+	$(MAKE) build/fuzz/fuzz_imgread
 	@tests/fuzz/run.sh build/fuzz/fuzz_imgread $(FUZZ_SECONDS)
 
 demo:

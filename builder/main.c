@@ -17,6 +17,9 @@ static const struct subcommand commands[] = {
 	{ "resolve", kd_cmd_resolve, "print the modules an alias resolves to" },
 	{ "modinfo", kd_cmd_modinfo, "print a module's .modinfo fields" },
 	{ "depmod", kd_cmd_depmod, "compute depmod's indexes from a module tree" },
+	{ "ls", kd_cmd_ls, "list the segments and entries of any initramfs" },
+	{ "cat", kd_cmd_cat, "write one entry of an initramfs to stdout" },
+	{ "extract", kd_cmd_extract, "unpack an initramfs into a directory, safely" },
 };
 
 static void usage(FILE *f)

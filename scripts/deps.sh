@@ -5,19 +5,21 @@
 set -eu
 
 build="gcc make pkg-config libarchive-dev libzstd-dev liblzma-dev libelf-dev
-zlib1g-dev musl-tools"
+zlib1g-dev liblz4-dev libbz2-dev musl-tools"
 check="$build libcmocka-dev kmod linux-image-amd64 linux-image-6.12-amd64
 qemu-system-x86 e2fsprogs btrfs-progs xfsprogs dosfstools fdisk util-linux
-cpio zstd xz-utils lz4 gzip valgrind"
+cpio zstd xz-utils lz4 gzip bzip2 valgrind initramfs-tools"
 demo="$build kmod linux-image-amd64 qemu-system-x86 e2fsprogs"
 bench="$check hyperfine"
+fuzz="$build clang libclang-rt-14-dev"
 
 case "${1:-check}" in
 build) want=$build ;;
 check) want=$check ;;
 demo) want=$demo ;;
 bench) want=$bench ;;
-*) echo "deps.sh: unknown set '$1' (build, check, demo or bench)" >&2; exit 2 ;;
+fuzz) want=$fuzz ;;
+*) echo "deps.sh: unknown set '$1' (build, check, demo, bench or fuzz)" >&2; exit 2 ;;
 esac
 
 missing=
