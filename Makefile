@@ -51,9 +51,13 @@ UNIT_INIT = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/ini
 
 all: $(BUILD)/kindling build/init
 
-$(BUILD)/obj/%.o: %.c builder/builder.h common/plan.h $(INIT_HDR)
+$(BUILD)/obj/builder/%.o: builder/%.c builder/builder.h builder/ctx.h common/plan.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KD_CFLAGS) -Iinit $(PKG_CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(KD_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/init/%.o: init/%.c $(INIT_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(KD_CFLAGS) -Iinit -c -o $@ $<
 
 $(BUILD)/kindling: $(BUILD)/obj/builder/main.o $(BUILDER_OBJ)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -69,7 +73,7 @@ $(BUILD)/tests/builder_%: tests/unit/builder_%.c $(BUILDER_OBJ) tests/unit/unit.
 	$(CC) $(CFLAGS) $(KD_CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(BUILDER_OBJ) \
 		$(PKG_LIBS) -lcmocka
 
-$(BUILD)/tests/init_%: tests/unit/init_%.c $(INIT_TEST_OBJ) tests/unit/unit.h
+$(BUILD)/tests/init_%: tests/unit/init_%.c $(INIT_TEST_OBJ) tests/unit/unit.h tests/unit/init_test.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KD_CFLAGS) -Iinit -Itests/unit -o $@ $< $(INIT_TEST_OBJ) \
 		-lpthread -lcmocka

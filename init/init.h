@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kindling's /init: private interfaces, grouped by the file that defines
+ * them.  Every function returns 0 (or a count) on success and a negative
+ * errno on failure unless it says otherwise.  Nothing here keeps global
+ * state: each stage has a context struct that main.c owns.
+ */
+#ifndef KINDLING_INIT_H
+#define KINDLING_INIT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "plan.h"
+
+#define KI_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* log.c ------------------------------------------------------------------ */
+
+#define KI_KMSG_PATH "/dev/kmsg"
+#define KI_DEVKMSG_SYSCTL "/proc/sys/kernel/printk_devkmsg"
+
+enum { KI_ERR = 3, KI_WARN = 4, KI_NOTICE = 5, KI_INFO = 6, KI_DEBUG = 7 };
+
+struct ki_log {
+	int fd;               /* where lines go; -1 means stderr */
+	bool kmsg;            /* fd is the kernel log: lines carry "<N>" */
+	bool quiet, debug;    /* from the command line */
+	char devkmsg[16];     /* printk_devkmsg before ki_log_unlimit, or "" */
+};
+
+void ki_log_init(struct ki_log *l);
+int ki_log_open(struct ki_log *l, const char *path, bool kmsg);
+void ki_log_close(struct ki_log *l);
+void ki_log_unlimit(struct ki_log *l, const char *sysctl);
+void ki_log_restore(struct ki_log *l, const char *sysctl);
+void ki_log(const struct ki_log *l, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+double ki_now(void);
+
+#define KI_ERRF(l, ...) ki_log((l), KI_ERR, __VA_ARGS__)
+#define KI_WARNF(l, ...) ki_log((l), KI_WARN, __VA_ARGS__)
+#define KI_INFOF(l, ...) ki_log((l), KI_INFO, __VA_ARGS__)
+#define KI_DBGF(l, ...) ki_log((l), KI_DEBUG, __VA_ARGS__)
+
+/* util.c ----------------------------------------------------------------- */
+
+ssize_t ki_read_file(const char *path, char *buf, size_t size);
+ssize_t ki_read_fileat(int dirfd, const char *path, char *buf, size_t size);
+void ki_normalize_name(char *s);
+int ki_parse_uint(const char *s, unsigned max, unsigned *out);
+bool ki_strcpy(char *dst, const char *src, size_t size);
+void ki_sleep_ms(unsigned ms);
+
+/* cmdline.c -------------------------------------------------------------- */
+
+#define KI_CMDLINE_MAX 4096
+#define KI_MAX_PARAMS 64
+#define KI_MAX_NAMES 32
+#define KI_VALUE_MAX 256
+
+enum ki_root_kind {
+	KI_ROOT_NONE,
+	KI_ROOT_DEVNAME,   /* /dev/NAME: value is NAME */
+	KI_ROOT_DEVNUM,    /* MAJ:MIN or hexadecimal: major, minor */
+	KI_ROOT_UUID,
+	KI_ROOT_LABEL,
+	KI_ROOT_PARTUUID,  /* GPT GUID, or MBR SSSSSSSS-PP */
+	KI_ROOT_PARTLABEL,
+};
+
+struct ki_root {
+	enum ki_root_kind kind;
+	char value[KI_VALUE_MAX];
+	unsigned major, minor;
+};
+
+struct ki_param {
+	const char *module; /* normalised */
+	const char *name;
+	const char *value;  /* NULL for a bare "module.flag" */
+};
+
+struct ki_cmdline {
+	char buf[KI_CMDLINE_MAX * 2]; /* the parsed texts; every pointer points here */
+	size_t used;
+	struct ki_root root;
+	char root_text[KI_VALUE_MAX]; /* root= as given, for messages */
+	const char *rootfstype, *rootflags, *init;
+	int rw;                /* -1 unset, 0 ro, 1 rw */
+	bool rootwait, debug, quiet;
+	unsigned rootdelay;
+	int timeout;           /* rd.timeout= seconds, -1 unset */
+	struct ki_param params[KI_MAX_PARAMS];
+	unsigned n_params;
+	const char *blacklist[KI_MAX_NAMES];
+	unsigned n_blacklist;
+	const char *load[KI_MAX_NAMES];
+	unsigned n_load;
+};
+
+void ki_cmdline_init(struct ki_cmdline *c);
+int ki_cmdline_parse(struct ki_cmdline *c, const char *text, const struct ki_log *log);
+int ki_root_parse(struct ki_root *r, const char *text);
+const char *ki_root_kind_name(enum ki_root_kind kind);
+bool ki_cmdline_blacklisted(const struct ki_cmdline *c, const char *module);
+int ki_cmdline_module_params(const struct ki_cmdline *c, const char *module, char *buf,
+			     size_t size);
+
+/* plan.c ----------------------------------------------------------------- */
+
+struct ki_plan {
+	bool loaded;
+	struct kp_plan p;
+	void *buf;
+	bool builtins_sorted;
+};
+
+int ki_plan_load(struct ki_plan *pl, const char *path, const char *release,
+		 const struct ki_log *log);
+int ki_plan_adopt(struct ki_plan *pl, void *buf, size_t size, const char *release,
+		  const struct ki_log *log);
+void ki_plan_free(struct ki_plan *pl);
+uint32_t ki_plan_n_modules(const struct ki_plan *pl);
+const char *ki_plan_name(const struct ki_plan *pl, uint32_t mod);
+int ki_plan_find(const struct ki_plan *pl, const char *name);
+bool ki_plan_builtin(const struct ki_plan *pl, const char *name);
+int ki_alias_normalize(char *dst, size_t size, const char *src);
+int ki_plan_match(const struct ki_plan *pl, const char *modalias,
+		  int (*each)(void *data, uint32_t mod), void *data);
+
+/* modload.c -------------------------------------------------------------- */
+
+/* The system calls, so the tests can load modules without a kernel. */
+struct ki_modload_ops {
+	int (*open)(void *data, const char *path);  /* fd or -errno */
+	int (*finit)(void *data, int fd, const char *params, int flags);
+	void (*close)(void *data, int fd);
+	void *data;
+};
+
+extern const struct ki_modload_ops ki_modload_sys_ops;
+
+enum ki_mod_state { KI_MOD_IDLE, KI_MOD_WAITING, KI_MOD_LOADING, KI_MOD_LIVE, KI_MOD_FAILED };
+
+struct ki_modload_cfg {
+	const struct ki_plan *plan;
+	const struct ki_cmdline *cmd; /* may be NULL */
+	const struct ki_log *log;
+	const struct ki_modload_ops *ops;
+	unsigned workers;
+};
+
+struct ki_modload;
+
+int ki_modload_start(struct ki_modload **out, const struct ki_modload_cfg *cfg);
+void ki_modload_stop(struct ki_modload *ml);
+int ki_modload_request(struct ki_modload *ml, uint32_t mod);
+int ki_modload_request_name(struct ki_modload *ml, const char *name);
+int ki_modload_request_alias(struct ki_modload *ml, const char *modalias);
+int ki_modload_load(struct ki_modload *ml, const char *name, unsigned timeout_ms);
+int ki_modload_wait(struct ki_modload *ml, uint32_t mod, unsigned timeout_ms);
+int ki_modload_wait_all(struct ki_modload *ml, unsigned timeout_ms);
+enum ki_mod_state ki_modload_state(struct ki_modload *ml, uint32_t mod);
+int ki_modload_error(struct ki_modload *ml, uint32_t mod);
+void ki_modload_counts(struct ki_modload *ml, unsigned *live, unsigned *failed,
+		       unsigned *busy);
+
+/* uevent.c --------------------------------------------------------------- */
+
+struct ki_event {
+	const char *action, *devpath, *subsystem, *devname, *devtype, *modalias;
+	unsigned major, minor, partn;
+	bool has_devnum;
+};
+
+int ki_uevent_open(int *fd);
+int ki_uevent_parse(char *buf, size_t len, struct ki_event *ev);
+int ki_uevent_recv(int fd, char *buf, size_t size, struct ki_event *ev);
+int ki_coldplug_modaliases(const char *sysdir,
+			   int (*each)(void *data, const char *alias, bool bound), void *data);
+
+/* probe.c, probe_fs.c, probe_raid.c, probe_pt.c -------------------------- */
+
+enum ki_usage {
+	KI_USE_NONE,
+	KI_USE_FS,     /* a file system: mountable */
+	KI_USE_RAID,   /* md or LVM member */
+	KI_USE_CRYPTO, /* LUKS */
+	KI_USE_TABLE,  /* a partitioned disk */
+	KI_USE_OTHER,  /* an external journal, swap */
+};
+
+struct ki_id {
+	char type[24];    /* blkid TYPE (or PTTYPE for a partition table) */
+	char uuid[48];    /* UUID (or PTUUID) */
+	char label[256];  /* LABEL, UTF-8 */
+	enum ki_usage usage;
+};
+
+struct ki_dev {
+	int fd;
+	uint64_t size;    /* bytes */
+	unsigned sector;  /* logical sector size */
+};
+
+struct ki_part {
+	unsigned number;
+	uint64_t start, sectors; /* in the table's sectors */
+	char uuid[48];           /* PART_ENTRY_UUID */
+	char name[144];          /* PART_ENTRY_NAME, UTF-8 */
+};
+
+static inline uint16_t ki_le16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t ki_le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t ki_le64(const unsigned char *p)
+{
+	return (uint64_t)ki_le32(p) | (uint64_t)ki_le32(p + 4) << 32;
+}
+
+static inline uint32_t ki_be32(const unsigned char *p)
+{
+	return (uint32_t)p[3] | (uint32_t)p[2] << 8 | (uint32_t)p[1] << 16 | (uint32_t)p[0] << 24;
+}
+
+int ki_pread(const struct ki_dev *d, uint64_t off, void *buf, size_t len);
+void ki_id_set(char *dst, size_t size, const void *src, size_t len);
+void ki_id_uuid(char *dst, size_t size, const unsigned char u[16]);
+void ki_id_utf16(char *dst, size_t size, const unsigned char *src, size_t len, bool be);
+uint32_t ki_crc32(uint32_t crc, const void *buf, size_t len);
+uint32_t ki_crc32c(uint32_t crc, const void *buf, size_t len);
+int ki_probe(const struct ki_dev *d, struct ki_id *id);
+int ki_probe_fs(const struct ki_dev *d, struct ki_id *id);
+int ki_probe_raid(const struct ki_dev *d, struct ki_id *id);
+int ki_probe_table(const struct ki_dev *d, struct ki_id *id,
+		   int (*each)(void *data, const struct ki_part *p), void *data);
+int ki_probe_part(const struct ki_dev *d, unsigned number, struct ki_part *out);
+bool ki_probe_is_vfat(const struct ki_dev *d);
+
+/* rootdev.c -------------------------------------------------------------- */
+
+#define KI_MAX_DEVS 128
+
+struct ki_blkdev {
+	char name[32];
+	char parent[32];  /* the whole disk of a partition */
+	unsigned major, minor, partno;
+	bool probed;
+	int error;        /* why probing failed, negative errno */
+	struct ki_id id;
+	char partuuid[48], partlabel[144];
+};
+
+struct ki_devs {
+	struct ki_blkdev dev[KI_MAX_DEVS];
+	unsigned n;
+};
+
+struct ki_blkdev *ki_devs_add(struct ki_devs *d, const char *name, const char *parent,
+			      unsigned major, unsigned minor, unsigned partno);
+struct ki_blkdev *ki_devs_find(struct ki_devs *d, const char *name);
+int ki_blkdev_probe(struct ki_blkdev *b, const char *devdir, const struct ki_log *log);
+int ki_blkdev_from_sysfs(struct ki_devs *d, const char *sysblock, const char *name,
+			 struct ki_blkdev **out);
+bool ki_root_matches(const struct ki_root *r, const struct ki_blkdev *b);
+bool ki_blkdev_skip(const char *name);
+
+/* mount.c ---------------------------------------------------------------- */
+
+int ki_mount_opts(const char *opts, unsigned long *flags, char *data, size_t size);
+bool ki_fs_registered(const char *type);
+int ki_fs_list(char *out, size_t size);
+int ki_mount_api(const char *src, const char *dst, const char *type, unsigned long flags,
+		 const char *data);
+
+/* switchroot.c ----------------------------------------------------------- */
+
+int ki_free_tree(int dirfd, dev_t dev, unsigned *count);
+int ki_switch_root(const char *newroot, const char *const *inits, char *const argv[],
+		   struct ki_log *log, unsigned *freed);
+
+/* main.c, rescue.c: the whole boot ------------------------------------------ */
+
+#define KI_NEWROOT "/sysroot"
+#define KI_MAX_UNMATCHED 48
+
+struct ki_ctx {
+	struct ki_log log;
+	struct ki_cmdline cmd;
+	struct ki_plan plan;
+	struct ki_modload *ml;
+	struct ki_devs devs;
+	int uevent_fd;
+	double t0;              /* when we started */
+	double wait_since;      /* when the wait for the root (re)started */
+	unsigned timeout;       /* seconds to wait for the root; 0: for ever */
+	struct ki_blkdev *root; /* the device found */
+	char fstype[32];        /* what it was mounted as */
+	char **argv;
+	uint64_t seen[2048];    /* hashes of modaliases already matched */
+	unsigned n_seen;
+	char unmatched[KI_MAX_UNMATCHED][80];
+	unsigned n_unmatched, n_unmatched_more;
+	bool rescan;            /* uevents were lost: walk sysfs again */
+};
+
+void ki_diagnose(struct ki_ctx *c, const char *why);
+void ki_rescue(struct ki_ctx *c);
+void ki_reboot_after(const struct ki_log *log, unsigned seconds);
+
+#endif
