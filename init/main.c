@@ -219,10 +219,10 @@ static int on_alias(void *data, const char *alias, bool bound)
 static const char *usage_name(enum ki_usage u)
 {
 	switch (u) {
-	case KI_USE_RAID: return "RAID or LVM member";
-	case KI_USE_CRYPTO: return "encrypted volume";
-	case KI_USE_TABLE: return "partitioned disk";
-	default: return "device without a file system";
+	case KI_USE_RAID: return "a RAID or LVM member";
+	case KI_USE_CRYPTO: return "an encrypted volume";
+	case KI_USE_TABLE: return "a partitioned disk";
+	default: return "a device without a file system";
 	}
 }
 
@@ -241,7 +241,7 @@ static void add_block(struct ki_ctx *c, const char *name)
 		c->root = b;
 		return;
 	}
-	KI_WARNF(&c->log, "root=%s matches /dev/%s, but it is a %s (%s), which this image "
+	KI_WARNF(&c->log, "root=%s matches /dev/%s, but it is %s (%s), which this image "
 		 "cannot open; still looking", c->cmd.root_text, b->name, usage_name(b->id.usage),
 		 b->id.type);
 }

@@ -329,12 +329,9 @@ static void *worker(void *arg)
 
 	pthread_mutex_lock(&ml->lock);
 	for (;;) {
+		bool got, hurry;
 		uint32_t m;
 		int err;
-
-		bool hurry;
-
-		bool got;
 
 		while (!(got = pick_locked(ml, &m)) && !(ml->stopping && drained(ml)))
 			pthread_cond_wait(&ml->work, &ml->lock);

@@ -31,7 +31,7 @@ run_unit() {
 run_valgrind() {
 	local t kver vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
 	[ "$pass" = plain ] || return 0
-	for t in "$BUILD"/tests/builder_*; do
+	for t in "$BUILD"/tests/builder_* "$BUILD"/tests/init_*; do
 		[ -x "$t" ] || continue
 		if $vg "$t" >/dev/null 2>"$results/vg.err"; then
 			echo "PASS valgrind $(basename "$t")"
@@ -50,11 +50,19 @@ run_valgrind() {
 	done
 }
 
+# Each script prints its own PASS/FAIL lines; a non-zero exit without a
+# FAIL line (a crash, a missing tool) is a failure of its own.
 run_scripts() {
-	local s
+	local s rc out
 	for s in "$@"; do
 		[ -x "$s" ] || continue
-		"$s" || echo "FAIL $(basename "$s") exited with status $?"
+		out=$(mktemp)
+		"$s" 2>&1 | tee "$out"
+		rc=${PIPESTATUS[0]}
+		if [ "$rc" -ne 0 ] && ! grep -q '^FAIL' "$out"; then
+			echo "FAIL $(basename "$s") exited with status $rc"
+		fi
+		rm -f "$out"
 	done
 }
 

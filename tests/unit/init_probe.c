@@ -4,7 +4,7 @@
  * the real mkfs (or sfdisk, cryptsetup, pvcreate), and TYPE, UUID, LABEL
  * (PTTYPE, PTUUID for tables; PART_ENTRY_UUID and _NAME for partitions,
  * through partx, which uses the same libblkid code) must agree exactly.
- * A tool that is not installed skips its test.
+ * A tool that is not installed fails its test: scripts/deps.sh installs them.
  */
 #include "unit.h"
 
@@ -145,7 +145,7 @@ static int teardown(void **state)
 #define NEED(tool)                  \
 	do {                        \
 		if (!have(tool))    \
-			skip();     \
+			fail_msg("%s is not installed: run scripts/deps.sh check", tool); \
 	} while (0)
 
 static void test_ext(void **state)
@@ -250,7 +250,7 @@ static void test_luks(void **state)
 	if (sh("truncate -s 32M %1$s && cryptsetup luksFormat -q --type luks2 --pbkdf pbkdf2 "
 	       "--pbkdf-force-iterations 1000 --label kd-luks --uuid %2$s --key-file %3$s/key %1$s",
 	       img("luks2"), FS_UUID, dir) != 0)
-		skip();
+		fail_msg("cryptsetup luksFormat on a plain file failed");
 	agree(img("luks2"), "crypto_LUKS");
 	assert_int_equal(sh("truncate -s 32M %1$s && cryptsetup luksFormat -q --type luks1 "
 			    "--pbkdf-force-iterations 1000 --uuid %2$s --key-file %3$s/key %1$s",
@@ -273,12 +273,12 @@ static void test_lvm(void **state)
 	kv_read(&kv, cmd);
 	sscanf(kv.text, "%63s", loop);
 	if (strncmp(loop, "/dev/loop", 9) != 0)
-		skip();
+		fail_msg("losetup could not attach %s", img("lvm"));
 	r = sh("pvcreate -q -y -ff --uuid 0123456789abcdefghijABCDEFGHIJ01 --norestorefile %s",
 	       loop);
 	sh("losetup -d %s", loop);
 	if (r != 0)
-		skip();
+		fail_msg("pvcreate on %s failed", loop);
 	agree(img("lvm"), "LVM2_member");
 }
 
