@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: MIT
+/* kindling.conf (builder/conffile.c): the parser, good and bad lines, the
+ * order of the files, and `kindling build` taking its defaults from them. */
+#include "unit.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "builder.h"
+#include "ctx.h"
+#include "fake_ko.h"
+#include "plan.h"
+
+struct fixture {
+	char root[64];
+	char path[256];
+	struct kd_ctx ctx;
+	struct kd_str log;
+	struct kd_buildconf c;
+};
+
+static void capture(void *data, int prio, const char *file, int line, const char *fn,
+		    const char *msg)
+{
+	(void)prio, (void)file, (void)line, (void)fn;
+	kd_str_addz(data, msg);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	strcpy(f->root, "/tmp/kd-conf-XXXXXX");
+	assert_non_null(mkdtemp(f->root));
+	f->ctx.log_fn = capture;
+	f->ctx.log_data = &f->log;
+	f->ctx.log_prio = KD_LOG_DEBUG;
+	kd_buildconf_init(&f->c);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	kd_buildconf_free(&f->c);
+	kd_str_free(&f->log);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->root);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static void put(struct fixture *f, const char *name, const char *text)
+{
+	snprintf(f->path, sizeof(f->path), "%s/%s", f->root, name);
+	fake_write(f->path, text, strlen(text));
+}
+
+static int parse(struct fixture *f, const char *text)
+{
+	return kd_buildconf_parse(&f->ctx, &f->c, "t.conf", text);
+}
+
+static void assert_logged(struct fixture *f, const char *want)
+{
+	if (f->log.s == NULL || strstr(f->log.s, want) == NULL)
+		fail_msg("expected '%s' in the log: %s", want, f->log.s ? f->log.s : "(empty)");
+}
+
+static void test_good(void **state)
+{
+	struct fixture *f = *state;
+	struct kd_buildconf *c = &f->c;
+
+	assert_int_equal(parse(f,
+		"# a comment\n"
+		"\n"
+		"   \t\n"
+		"sets = storage  filesystems\tgeneric\n"
+		"add=dm_crypt\n"
+		"  omit = floppy pcspkr  \n"
+		"compress = xz\n"
+		"level = 9\n"
+		"microcode = all\n"
+		"cmdline = \"  quiet loglevel=3 \"\n"
+		"root_timeout = 15\n"
+		"default_root = UUID=1234-abcd\n"
+		"hooks = lvm\n"
+		"compress = \"lz4\"   \n"
+		"level = 0"), 0);
+	assert_null(f->log.s);
+	assert_int_equal(c->n_sets, 3);
+	assert_string_equal(c->sets[0], "storage");
+	assert_string_equal(c->sets[2], "generic");
+	assert_int_equal(c->n_adds, 1);
+	assert_string_equal(c->adds[0], "dm_crypt");
+	assert_int_equal(c->n_omits, 2);
+	assert_string_equal(c->omits[1], "pcspkr");
+	assert_string_equal(c->compress, "lz4"); /* the last one wins */
+	assert_int_equal(c->level, 0);
+	assert_string_equal(c->microcode, "all");
+	assert_string_equal(c->cmdline, "  quiet loglevel=3 ");
+	assert_int_equal(c->root_timeout, 15);
+	assert_string_equal(c->default_root, "UUID=1234-abcd");
+	assert_int_equal(c->n_hooks, 1);
+}
+
+static void test_unset(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(parse(f, "# nothing\n\n"), 0);
+	assert_null(f->c.compress);
+	assert_null(f->c.cmdline);
+	assert_int_equal(f->c.level, -1);
+	assert_int_equal(f->c.root_timeout, -1);
+	assert_int_equal(f->c.n_sets, 0);
+}
+
+static void test_bad_lines(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(parse(f,
+		"colour = blue\n"
+		"compress zstd\n"
+		"compress = bzip2\n"
+		"level = fast\n"
+		"level = 23\n"
+		"root_timeout = -1\n"
+		"cmdline = \"quiet\n"
+		"cmdline = \"quiet\" extra\n"
+		"= zstd\n"
+		"add = ok_module\n"), -EINVAL);
+	assert_logged(f, "t.conf line 1: unknown key 'colour' (known: sets, add, omit, "
+		      "compress, level, microcode, cmdline, root_timeout, default_root, hooks)");
+	assert_logged(f, "t.conf line 2: expected key = value");
+	assert_logged(f, "t.conf line 3: compress: 'bzip2' is not one of zstd|xz|gzip|lz4|none");
+	assert_logged(f, "t.conf line 4: level: 'fast' is not an integer from 0 to 22");
+	assert_logged(f, "t.conf line 5: level: '23' is not an integer");
+	assert_logged(f, "t.conf line 6: root_timeout: '-1' is not an integer");
+	assert_logged(f, "t.conf line 7: cmdline: unterminated quote");
+	assert_logged(f, "t.conf line 8: cmdline: unexpected text after the closing quote");
+	assert_logged(f, "t.conf line 9: expected key = value");
+	assert_null(strstr(f->log.s, "line 10"));
+	assert_int_equal(f->c.n_adds, 1); /* good lines still read */
+	assert_null(f->c.compress);
+}
+
+static void test_overlong_line(void **state)
+{
+	struct fixture *f = *state;
+	size_t n = 5000;
+	char *text = malloc(n + 32);
+
+	strcpy(text, "add = ");
+	memset(text + 6, 'x', n);
+	strcpy(text + 6 + n, "\nlevel = 3\n");
+	assert_int_equal(parse(f, text), -EINVAL);
+	assert_logged(f, "t.conf line 1: longer than 4096 bytes");
+	assert_int_equal(f->c.level, 3);
+	assert_int_equal(f->c.n_adds, 0);
+	free(text);
+}
+
+static void test_missing_value_and_empty(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(parse(f, "cmdline =\ndefault_root = \"\"\nadd =\n"), 0);
+	assert_string_equal(f->c.cmdline, "");
+	assert_string_equal(f->c.default_root, "");
+	assert_int_equal(f->c.n_adds, 0);
+	assert_int_equal(parse(f, "default_root = /dev/sda1 x\n"), -EINVAL);
+	assert_logged(f, "t.conf line 1: default_root: a root= value cannot contain blanks");
+}
+
+/* kindling.conf, then conf.d in bytewise order: scalars later win, lists add. */
+static void test_files_in_order(void **state)
+{
+	struct fixture *f = *state;
+	struct kd_buildconf *c = &f->c;
+	char dir[128];
+
+	snprintf(dir, sizeof(dir), "%s/etc/kindling.conf.d", f->root);
+	fake_mkdirs(dir);
+	put(f, "etc/kindling.conf", "compress = xz\nlevel = 5\nadd = a\nsets = storage\n");
+	put(f, "etc/kindling.conf.d/20-late.conf", "compress = gzip\nadd = c\n");
+	put(f, "etc/kindling.conf.d/10-early.conf", "compress = lz4\nadd = b\nomit = x\n");
+	put(f, "etc/kindling.conf.d/30-ignored.txt", "this is not read\n");
+	put(f, "etc/kindling.conf.d/.hidden.conf", "neither is this\n");
+	assert_int_equal(kd_buildconf_load(&f->ctx, c, f->root, NULL), 0);
+	assert_string_equal(c->compress, "gzip");
+	assert_int_equal(c->level, 5);
+	assert_int_equal(c->n_adds, 3);
+	assert_string_equal(c->adds[0], "a");
+	assert_string_equal(c->adds[1], "b");
+	assert_string_equal(c->adds[2], "c");
+	assert_int_equal(c->n_omits, 1);
+	assert_int_equal(c->n_sets, 1);
+}
+
+static void test_config_file_and_errors(void **state)
+{
+	struct fixture *f = *state;
+	char path[160];
+
+	put(f, "etc/kindling.conf", "compress = xz\n");
+	put(f, "other.conf", "level = 7\n");
+	/* --config replaces both places */
+	assert_int_equal(kd_buildconf_load(&f->ctx, &f->c, f->root, f->path), 0);
+	assert_null(f->c.compress);
+	assert_int_equal(f->c.level, 7);
+	/* no files at all is fine; a missing --config is not */
+	snprintf(path, sizeof(path), "%s/nowhere", f->root);
+	assert_int_equal(kd_buildconf_load(&f->ctx, &f->c, path, NULL), 0);
+	assert_int_equal(kd_buildconf_load(&f->ctx, &f->c, NULL, path), -ENOENT);
+	assert_logged(f, "nowhere: no such configuration file");
+	/* the file's own path in errors */
+	put(f, "bad.conf", "\n\nlevel = x\n");
+	assert_int_equal(kd_buildconf_load(&f->ctx, &f->c, NULL, f->path), -EINVAL);
+	snprintf(path, sizeof(path), "%s line 3: level:", f->path);
+	assert_logged(f, path);
+}
+
+/* ---- kindling build --------------------------------------------------- */
+
+static void make_tree(struct fixture *f)
+{
+	static const char init[] = "\x7f" "ELF fake init";
+	char dir[160];
+
+	snprintf(dir, sizeof(dir), "%s/lib/modules/9.9.9", f->root);
+	FAKE_KO(dir, "kernel/a.ko");
+	FAKE_KO(dir, "kernel/b.ko");
+	FAKE_KO(dir, "kernel/c.ko");
+	put(f, "lib/modules/9.9.9/modules.dep", "kernel/a.ko:\nkernel/b.ko:\nkernel/c.ko:\n");
+	put(f, "lib/modules/9.9.9/modules.alias", "");
+	put(f, "lib/modules/9.9.9/modules.builtin", "");
+	put(f, "sets/test.set", "a\n");
+	put(f, "sets/default.list", "test\n");
+	put(f, "etc/modprobe.d/empty.conf", "");
+	put(f, "init-bin", init);
+	chmod(f->path, 0755);
+}
+
+static int build(struct fixture *f, const char *e1, const char *e2, const char *e3)
+{
+	char sets[128], init[128], out[128], conf[128];
+	const char *argv[32] = { "build", "-q", "-r", f->root, "-k", "9.9.9", "-C", conf,
+				 "--sets-dir", sets, "--init", init, "-o", out, "--force" };
+	int argc = 15;
+
+	snprintf(sets, sizeof(sets), "%s/sets", f->root);
+	snprintf(init, sizeof(init), "%s/init-bin", f->root);
+	snprintf(out, sizeof(out), "%s/initrd.img", f->root);
+	snprintf(conf, sizeof(conf), "%s/etc/modprobe.d", f->root);
+	if (e1)
+		argv[argc++] = e1;
+	if (e2)
+		argv[argc++] = e2;
+	if (e3)
+		argv[argc++] = e3;
+	optind = 0;
+	return kd_cmd_build(argc, (char **)argv);
+}
+
+struct seen {
+	char root[64], cmdline[128], mods[64];
+	uint32_t timeout;
+};
+
+static void read_plan(struct fixture *f, struct seen *s)
+{
+	char path[128];
+	struct kd_img img;
+	struct kd_cpio_iter it;
+	struct kd_cpio_entry e;
+	int found = 0;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(path, sizeof(path), "%s/initrd.img", f->root);
+	assert_int_equal(kd_img_open(&f->ctx, path, 0, &img), 0);
+	kd_cpio_init(&it, &f->ctx, path, img.segs[0].data, img.segs[0].size, false);
+	while (kd_cpio_next(&it, &e) == 1) {
+		static _Alignas(8) unsigned char buf[1 << 16];
+		struct kp_plan p;
+
+		if (strcmp(kd_cpio_path(e.name), KP_PLAN_PATH + 1) != 0)
+			continue;
+		assert_true(e.size <= sizeof(buf));
+		memcpy(buf, e.data, e.size);
+		assert_null(kp_plan_open(&p, buf, e.size));
+		snprintf(s->root, sizeof(s->root), "%s", kp_str(&p, p.hdr->default_root));
+		snprintf(s->cmdline, sizeof(s->cmdline), "%s", kp_str(&p, p.hdr->cmdline));
+		s->timeout = p.hdr->root_timeout;
+		for (uint32_t i = 0; i < p.hdr->n_modules; i++)
+			strcat(s->mods, kp_str(&p, p.modules[i].name));
+		found = 1;
+	}
+	kd_img_free(&img);
+	assert_true(found);
+}
+
+static void test_build(void **state)
+{
+	struct fixture *f = *state;
+	struct seen s;
+	char dir[128];
+
+	make_tree(f);
+	snprintf(dir, sizeof(dir), "%s/etc/kindling.conf.d", f->root);
+	fake_mkdirs(dir);
+	/* no configuration: the defaults */
+	assert_int_equal(build(f, NULL, NULL, NULL), 0);
+	read_plan(f, &s);
+	assert_string_equal(s.root, "");
+	assert_string_equal(s.cmdline, "");
+	assert_string_equal(s.mods, "a");
+	/* the files: later scalars win, lists accumulate */
+	put(f, "etc/kindling.conf", "# base\nsets = generic\nadd = b\n"
+	    "default_root = /dev/vda1\ncmdline = \"quiet\"\nroot_timeout = 9\n");
+	put(f, "etc/kindling.conf.d/50-board.conf", "add = c\ncmdline = console=ttyS0\n");
+	assert_int_equal(build(f, NULL, NULL, NULL), 0);
+	read_plan(f, &s);
+	assert_string_equal(s.root, "/dev/vda1");
+	assert_string_equal(s.cmdline, "console=ttyS0");
+	assert_int_equal(s.timeout, 9);
+	assert_non_null(strstr(s.mods, "a"));
+	assert_non_null(strstr(s.mods, "b"));
+	assert_non_null(strstr(s.mods, "c"));
+	/* the command line wins */
+	assert_int_equal(build(f, "--root-default", "LABEL=x", "--root-timeout=3"), 0);
+	read_plan(f, &s);
+	assert_string_equal(s.root, "LABEL=x");
+	assert_string_equal(s.cmdline, "console=ttyS0");
+	assert_int_equal(s.timeout, 3);
+	assert_int_equal(build(f, "--default-cmdline", "ro", NULL), 0);
+	read_plan(f, &s);
+	assert_string_equal(s.cmdline, "ro");
+	/* --no-config and --config */
+	assert_int_equal(build(f, "--no-config", NULL, NULL), 0);
+	read_plan(f, &s);
+	assert_string_equal(s.root, "");
+	assert_string_equal(s.mods, "a");
+	put(f, "alt.conf", "sets =\nadd = b\n");
+	assert_int_equal(build(f, "--config", f->path, NULL), 0);
+	read_plan(f, &s);
+	assert_string_equal(s.mods, "b"); /* an add and no set: no generic */
+	/* a bad file stops the build: exit 2 */
+	put(f, "etc/kindling.conf.d/60-bad.conf", "compress = rar\n");
+	assert_int_equal(build(f, NULL, NULL, NULL), 2);
+	assert_int_equal(build(f, "--root-timeout", "x", NULL), 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_good, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overlong_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_value_and_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_files_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_file_and_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_build, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
