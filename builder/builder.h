@@ -394,6 +394,31 @@ int kd_sets_expand(struct kd_sets *s, const char *name, struct kd_wants *out);
 int kd_sets_defaults(struct kd_sets *s, char ***names, size_t *n);
 void kd_sets_names_free(char **names, size_t n);
 
+/* ---- conffile.c: kindling.conf, the defaults of `kindling build` -------
+ * ROOT/etc/kindling.conf, then ROOT/etc/kindling.conf.d/NAME.conf in bytewise
+ * order; scalars: the last value read wins; lists accumulate.  Errors are
+ * "FILE line N: ..."; every bad line is reported, then -EINVAL. */
+struct kd_buildconf {
+	char **sets, **adds, **omits, **hooks; /* words, in the order read */
+	size_t n_sets, n_adds, n_omits, n_hooks;
+	char *compress;      /* zstd|xz|gzip|lz4|none, NULL: not set */
+	char *microcode;     /* auto|all|none, NULL: not set */
+	char *cmdline;       /* kernel command-line defaults, NULL: not set */
+	char *default_root;  /* root= when the command line has none, NULL: not set */
+	int level;           /* 0..22, -1: not set */
+	long long root_timeout; /* seconds, -1: not set */
+};
+void kd_buildconf_init(struct kd_buildconf *c);
+void kd_buildconf_free(struct kd_buildconf *c);
+int kd_buildconf_parse(struct kd_ctx *ctx, struct kd_buildconf *c, const char *filename,
+		       const char *text);
+/* A missing file is an error only when must_exist. */
+int kd_buildconf_load_file(struct kd_ctx *ctx, struct kd_buildconf *c, const char *path,
+			   bool must_exist);
+/* config (--config FILE) replaces the two default places; root may be NULL. */
+int kd_buildconf_load(struct kd_ctx *ctx, struct kd_buildconf *c, const char *root,
+		      const char *config);
+
 /* ---- plan.c, planfile.c: the load plan, its serialisation (common/plan.h) */
 struct kd_plan_mod {
 	uint32_t mod;      /* index into kd_ctx_db(ctx)->mods */
@@ -418,6 +443,7 @@ struct kd_plan {
 	size_t n_builtins;
 	char *kver;
 	char *default_root;
+	char *cmdline;         /* kernel command-line defaults ("" when none) */
 	uint32_t root_timeout; /* 0: the init's default */
 	uint32_t flags;        /* KP_PLAN_* */
 };
@@ -425,6 +451,8 @@ struct kd_plan_opts {
 	const char *const *omit; /* modules never put in the image */
 	size_t n_omit;
 	const char *default_root; /* NULL: "" */
+	const char *cmdline;      /* NULL: "" */
+	uint32_t root_timeout;    /* 0: the init's default */
 };
 int kd_plan_build(struct kd_ctx *ctx, const struct kd_wants *w, const struct kd_plan_opts *o,
 		  struct kd_plan *out);
@@ -512,6 +540,9 @@ void kd_cli_init(struct kd_cli *cli, const char *prog);
 int kd_cli_option(struct kd_cli *cli, int opt, const char *arg);
 /* Create the context (database and modprobe.d loaded); prints errors. */
 int kd_cli_open(struct kd_cli *cli, struct kd_ctx **ctx);
+/* For commands with only the common options and at least one argument:
+ * -1 to go on (arguments from optind), else the exit code to return. */
+int kd_cli_parse_plain(struct kd_cli *cli, int argc, char **argv, void (*usage)(FILE *f));
 
 /* ---- cmd_*.c: one file per subcommand; main.c dispatches ---------------
  * Each takes argv as given after the subcommand name (argv[0] is the

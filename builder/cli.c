@@ -60,3 +60,28 @@ int kd_cli_open(struct kd_cli *cli, struct kd_ctx **ctx)
 	cli->opts.log_prio = prio[v];
 	return kd_ctx_new(&cli->opts, ctx);
 }
+
+int kd_cli_parse_plain(struct kd_cli *cli, int argc, char **argv,
+		       void (*usage)(FILE *f))
+{
+	static const struct option longopts[] = {
+		KD_CLI_LONGOPTS, { "help", no_argument, NULL, 'h' }, { 0 },
+	};
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, KD_CLI_SHORTOPTS "h", longopts, NULL)) != -1) {
+		int r = kd_cli_option(cli, opt, optarg);
+
+		if (r < 0)
+			return 2;
+		if (r == 1)
+			continue;
+		usage(opt == 'h' ? stdout : stderr);
+		return opt == 'h' ? 0 : 2;
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	return -1;
+}

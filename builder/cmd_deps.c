@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* kindling deps: the load plan of each name, as modprobe --show-depends. */
-#include <getopt.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 
 #include "builder.h"
@@ -64,33 +64,16 @@ static int show_one(struct kd_ctx *ctx, const char *name)
 
 int kd_cmd_deps(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		KD_CLI_LONGOPTS, { "help", no_argument, NULL, 'h' }, { 0 },
-	};
 	struct kd_cli cli;
 	struct kd_buf cmdline = { 0 };
 	struct kd_ctx *ctx;
-	int opt, rc = 0;
+	int rc = 0;
 
 	kd_cli_init(&cli, "kindling deps");
-	while ((opt = getopt_long(argc, argv, KD_CLI_SHORTOPTS "h", longopts, NULL)) != -1) {
-		int r = kd_cli_option(&cli, opt, optarg);
-
-		if (r < 0)
-			return 2;
-		if (r == 1)
-			continue;
-		if (opt == 'h') {
-			usage(stdout);
-			return 0;
-		}
-		usage(stderr);
-		return 2;
-	}
-	if (optind >= argc) {
-		usage(stderr);
-		return 2;
-	}
+	rc = kd_cli_parse_plain(&cli, argc, argv, usage);
+	if (rc >= 0)
+		return rc;
+	rc = 0;
 	/* modprobe applies MOD.param= of the running kernel's command line */
 	if (cli.opts.cmdline == NULL && kd_read_file(NULL, "/proc/cmdline", &cmdline) == 0)
 		cli.opts.cmdline = (const char *)cmdline.data;

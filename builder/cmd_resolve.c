@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* kindling resolve: the modules an alias names, as modprobe --resolve-alias. */
-#include <getopt.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "builder.h"
 
@@ -14,32 +14,15 @@ static void usage(FILE *f)
 
 int kd_cmd_resolve(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		KD_CLI_LONGOPTS, { "help", no_argument, NULL, 'h' }, { 0 },
-	};
 	struct kd_cli cli;
 	struct kd_ctx *ctx;
-	int opt, rc = 0;
+	int rc = 0;
 
 	kd_cli_init(&cli, "kindling resolve");
-	while ((opt = getopt_long(argc, argv, KD_CLI_SHORTOPTS "h", longopts, NULL)) != -1) {
-		int r = kd_cli_option(&cli, opt, optarg);
-
-		if (r < 0)
-			return 2;
-		if (r == 1)
-			continue;
-		if (opt == 'h') {
-			usage(stdout);
-			return 0;
-		}
-		usage(stderr);
-		return 2;
-	}
-	if (optind >= argc) {
-		usage(stderr);
-		return 2;
-	}
+	rc = kd_cli_parse_plain(&cli, argc, argv, usage);
+	if (rc >= 0)
+		return rc;
+	rc = 0;
 	if (kd_cli_open(&cli, &ctx) < 0)
 		return 2;
 	for (int i = optind; i < argc; i++) {
