@@ -51,7 +51,14 @@ UNIT_INIT = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/ini
 
 all: $(BUILD)/kindling build/init
 
-$(BUILD)/obj/builder/%.o: builder/%.c builder/builder.h builder/ctx.h common/plan.h
+# The install paths are compiled in: rebuild when they change.
+PATHS_STAMP = $(BUILD)/paths.stamp
+PATHS = $(DATADIR) $(LIBEXECDIR)
+$(shell mkdir -p $(BUILD) && (echo '$(PATHS)' | cmp -s - $(PATHS_STAMP) || \
+	echo '$(PATHS)' > $(PATHS_STAMP)))
+
+$(BUILD)/obj/builder/%.o: builder/%.c builder/builder.h builder/ctx.h common/plan.h \
+		$(PATHS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KD_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
