@@ -12,11 +12,15 @@
 #include <unistd.h>
 
 #include "builder.h"
+#include "ctx.h" /* a log-only context for kindling.conf */
 
 enum {
 	OPT_GENERIC = KD_OPT_FIRST_FREE, OPT_SET, OPT_ADD, OPT_OMIT, OPT_FORCE, OPT_INIT,
 	OPT_SETS_DIR, OPT_ROOT_DEFAULT, OPT_PRINT_PLAN, OPT_LEVEL,
 };
+/* kindling.conf's own flags (see the conffile section below) */
+enum { OPT_CONFIG = KD_OPT_FIRST_FREE + 0x80, OPT_NO_CONFIG, OPT_DEFAULT_CMDLINE,
+	OPT_ROOT_TIMEOUT };
 
 /* Repeated options: pointers into argv. */
 struct list {
@@ -30,7 +34,23 @@ struct build_args {
 	struct list sets, adds, omits, sets_dirs;
 	bool generic, force, print_plan;
 	int level;
+	/* kindling.conf (builder/conffile.c) and the flags of its keys */
+	const char *config, *default_cmdline;
+	bool no_config;
+	unsigned root_timeout;
 };
+
+#define CONF_USAGE \
+	"  --config FILE     read FILE instead of ROOT/etc/kindling.conf and\n" \
+	"                    ROOT/etc/kindling.conf.d/*.conf (command-line flags win)\n" \
+	"  --no-config       read no configuration file\n" \
+	"  --default-cmdline TEXT  kernel command-line defaults (the real one wins)\n" \
+	"  --root-timeout N  seconds the init waits for the root device\n"
+#define CONF_LONGOPTS \
+	{ "config", required_argument, NULL, OPT_CONFIG }, \
+	{ "no-config", no_argument, NULL, OPT_NO_CONFIG }, \
+	{ "default-cmdline", required_argument, NULL, OPT_DEFAULT_CMDLINE }, \
+	{ "root-timeout", required_argument, NULL, OPT_ROOT_TIMEOUT }
 
 static void usage(FILE *f)
 {
@@ -50,6 +70,7 @@ static void usage(FILE *f)
 	      "  --root-default S  root= to use when the kernel command line has none\n"
 	      "  --print-plan      print the load plan (-o is then optional)\n"
 	      "  --level N         zstd compression level (default 3)\n", f);
+	fputs(CONF_USAGE, f);
 }
 
 static int list_add(struct list *l, const char *s)
@@ -114,6 +135,98 @@ static int own_option(struct build_args *a, int opt, const char *arg)
 	return -1;
 }
 
+/* ---- kindling.conf (builder/conffile.c) ---------------------------------
+ * The files are read first and fill build_args as defaults; argv is then
+ * parsed over them, so every flag wins over the files (list flags add). */
+
+/* 1: handled, 0: not ours, -1: bad value. */
+static int conf_option(struct build_args *a, int opt, const char *arg)
+{
+	char *end;
+	long v;
+
+	switch (opt) {
+	case OPT_CONFIG:
+		a->config = arg;
+		return 1;
+	case OPT_NO_CONFIG:
+		a->no_config = true;
+		return 1;
+	case OPT_DEFAULT_CMDLINE:
+		a->default_cmdline = arg;
+		return 1;
+	case OPT_ROOT_TIMEOUT:
+		v = strtol(arg, &end, 10);
+		if (*arg == '\0' || *end || v < 0 || v > 86400) {
+			fprintf(stderr, "kindling build: --root-timeout %s: expected 0 to 86400\n",
+				arg);
+			return -1;
+		}
+		a->root_timeout = (unsigned)v;
+		return 1;
+	}
+	return 0;
+}
+
+static int conf_list(struct list *l, char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list_add(l, v[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* The defaults from the files; c must outlive a (a points into it). */
+static int conf_apply(struct build_args *a, const struct kd_buildconf *c)
+{
+	for (size_t i = 0; i < c->n_sets; i++) {
+		if (strcmp(c->sets[i], "generic") == 0)
+			a->generic = true;
+		else if (list_add(&a->sets, c->sets[i]) < 0)
+			return -1;
+	}
+	if (conf_list(&a->adds, c->adds, c->n_adds) < 0 ||
+	    conf_list(&a->omits, c->omits, c->n_omits) < 0)
+		return -1;
+	if (c->default_root)
+		a->root_default = c->default_root;
+	if (c->cmdline)
+		a->default_cmdline = c->cmdline;
+	if (c->root_timeout >= 0)
+		a->root_timeout = (unsigned)c->root_timeout;
+	if (c->level > 0)
+		a->level = c->level;
+	/* TODO(--compress, --microcode): c->compress and c->microcode are parsed
+	 * and validated; connect them here to the fields that option adds.
+	 * c->hooks is kept for the hooks issue. */
+	return 0;
+}
+
+static int parse_args(struct build_args *a, int argc, char **argv);
+
+/* Parse argv once for -r/--config/--no-config, read the files into c, fill
+ * a from them, then parse argv for real.  0, 1 (help) or 2, as parse_args. */
+static int conf_then_args(struct build_args *a, struct kd_buildconf *c, int argc,
+			  char **argv)
+{
+	struct kd_ctx log = { .log_fn = kd_log_stderr, .log_prio = KD_LOG_ERR };
+	struct build_args pre = { 0 };
+	int rc = parse_args(&pre, argc, argv);
+
+	if (rc == 0 && !pre.no_config &&
+	    kd_buildconf_load(&log, c, pre.cli.opts.root, pre.config) < 0)
+		rc = 2;
+	args_free(&pre);
+	if (rc != 0)
+		return rc;
+	if (conf_apply(a, c) < 0) {
+		fputs("kindling build: out of memory\n", stderr);
+		return 2;
+	}
+	optind = 0; /* getopt_long starts afresh */
+	return parse_args(a, argc, argv);
+}
+
 /* 0: go on, 1: done (help), 2: usage error. */
 static int parse_args(struct build_args *a, int argc, char **argv)
 {
@@ -131,6 +244,7 @@ static int parse_args(struct build_args *a, int argc, char **argv)
 		{ "print-plan", no_argument, NULL, OPT_PRINT_PLAN },
 		{ "level", required_argument, NULL, OPT_LEVEL },
 		{ "help", no_argument, NULL, 'h' },
+		CONF_LONGOPTS,
 		{ 0 },
 	};
 	int opt;
@@ -147,6 +261,11 @@ static int parse_args(struct build_args *a, int argc, char **argv)
 			usage(stdout);
 			return 1;
 		}
+		r = conf_option(a, opt, optarg);
+		if (r < 0)
+			return 2;
+		if (r == 1)
+			continue;
 		if (opt == '?' || own_option(a, opt, optarg) < 0)
 			return 2;
 	}
@@ -302,7 +421,8 @@ static int write_image(struct build_args *a, struct kd_ctx *ctx, struct kd_modca
 static int build(struct build_args *a, struct kd_ctx *ctx, double t0)
 {
 	struct kd_plan_opts po = { .omit = a->omits.v, .n_omit = a->omits.n,
-				   .default_root = a->root_default };
+				   .default_root = a->root_default,
+				   .cmdline = a->default_cmdline, .root_timeout = a->root_timeout };
 	struct kd_wants w = { 0 };
 	struct kd_modcache cache;
 	struct kd_plan plan = { 0 };
@@ -331,10 +451,14 @@ static int build(struct build_args *a, struct kd_ctx *ctx, double t0)
 int kd_cmd_build(int argc, char **argv)
 {
 	struct build_args a = { 0 };
+	struct kd_buildconf conf;
 	struct kd_ctx *ctx = NULL;
 	struct stat sb;
 	double t0 = now_ms();
-	int rc = parse_args(&a, argc, argv), err;
+	int rc, err;
+
+	kd_buildconf_init(&conf);
+	rc = conf_then_args(&a, &conf, argc, argv);
 
 	if (rc != 0) {
 		rc = rc == 1 ? 0 : rc; /* 1: --help */
@@ -361,5 +485,6 @@ out:
 		rc = 1;
 	kd_ctx_free(ctx);
 	args_free(&a);
+	kd_buildconf_free(&conf);
 	return rc;
 }

@@ -740,6 +740,8 @@ int kd_plan_build(struct kd_ctx *ctx, const struct kd_wants *w, const struct kd_
 	memset(out, 0, sizeof(*out));
 	out->kver = kd_strdup(kd_ctx_kver(ctx));
 	out->default_root = kd_strdup(c.o->default_root ? c.o->default_root : "");
+	out->cmdline = kd_strdup(c.o->cmdline ? c.o->cmdline : "");
+	out->root_timeout = c.o->root_timeout;
 	err = collect_all(&c, w);
 	if (err == 0)
 		err = sort_nodes(&c);
@@ -788,5 +790,6 @@ void kd_plan_free(struct kd_plan *p)
 	free(p->builtins);
 	free(p->kver);
 	free(p->default_root);
+	free(p->cmdline);
 	memset(p, 0, sizeof(*p));
 }

@@ -71,6 +71,10 @@ void kd_plan_print(struct kd_ctx *ctx, const struct kd_plan *p, FILE *f)
 		"%zu built-in modules\n", p->kver, p->n, p->n_aliases, p->n_builtins);
 	if (p->default_root[0])
 		fprintf(f, "# default root: %s\n", p->default_root);
+	if (p->cmdline && p->cmdline[0])
+		fprintf(f, "# default cmdline: %s\n", p->cmdline);
+	if (p->root_timeout)
+		fprintf(f, "# root timeout: %u s\n", p->root_timeout);
 	for (size_t i = 0; i < p->n; i++) {
 		const struct kd_plan_mod *m = &p->mods[i];
 		char *path = kd_plan_module_path(ctx, m->mod);
@@ -199,7 +203,7 @@ int kd_plan_serialize(struct kd_ctx *ctx, const struct kd_plan *p, struct kd_buf
 	h.flags = p->flags;
 	h.kver = str_off(&st, p->kver);
 	h.default_root = str_off(&st, p->default_root);
-	h.cmdline = 0;
+	h.cmdline = str_off(&st, p->cmdline);
 	h.root_timeout = p->root_timeout;
 	h.n_modules = (uint32_t)p->n;
 	h.modules_off = (uint32_t)align4(sizeof(h));

@@ -3,6 +3,7 @@
  * order of the files, and `kindling build` taking its defaults from them. */
 #include "unit.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,7 +59,13 @@ static int teardown(void **state)
 
 static void put(struct fixture *f, const char *name, const char *text)
 {
+	char *slash;
+
 	snprintf(f->path, sizeof(f->path), "%s/%s", f->root, name);
+	slash = strrchr(f->path, '/');
+	*slash = '\0';
+	fake_mkdirs(f->path);
+	*slash = '/';
 	fake_write(f->path, text, strlen(text));
 }
 
@@ -209,7 +216,7 @@ static void test_files_in_order(void **state)
 static void test_config_file_and_errors(void **state)
 {
 	struct fixture *f = *state;
-	char path[160];
+	char path[320];
 
 	put(f, "etc/kindling.conf", "compress = xz\n");
 	put(f, "other.conf", "level = 7\n");
@@ -290,7 +297,7 @@ static void read_plan(struct fixture *f, struct seen *s)
 	kd_cpio_init(&it, &f->ctx, path, img.segs[0].data, img.segs[0].size, false);
 	while (kd_cpio_next(&it, &e) == 1) {
 		static _Alignas(8) unsigned char buf[1 << 16];
-		struct kp_plan p;
+		struct kp_plan p = { 0 };
 
 		if (strcmp(kd_cpio_path(e.name), KP_PLAN_PATH + 1) != 0)
 			continue;
