@@ -729,6 +729,29 @@ static int plan_builtins(struct kd_ctx *ctx, struct kd_plan *p)
 	return 0;
 }
 
+/*
+ * modprobe.d "install" commands cannot run in the image (the init loads the
+ * module itself): say which of the image's modules have one, so nobody is
+ * surprised that it was not run.
+ */
+static void report_install_commands(struct kd_ctx *ctx, const struct kd_plan *p)
+{
+	const struct kd_config *conf = kd_ctx_config(ctx);
+
+	for (size_t i = 0; i < p->n; i++) {
+		const char *name = kd_ctx_db(ctx)->mods[p->mods[i].mod].name;
+
+		for (size_t j = 0; j < conf->n_install; j++) {
+			if (fnmatch(conf->install[j].modname, name, 0) != 0)
+				continue;
+			KD_WARN(ctx, "modprobe.d: 'install %s %s' is not run at boot: the image "
+				"loads module %s itself", conf->install[j].modname,
+				conf->install[j].command, name);
+			break;
+		}
+	}
+}
+
 int kd_plan_build(struct kd_ctx *ctx, const struct kd_wants *w, const struct kd_plan_opts *o,
 		  struct kd_plan *out)
 {
@@ -760,6 +783,8 @@ int kd_plan_build(struct kd_ctx *ctx, const struct kd_wants *w, const struct kd_
 		err = plan_aliases(&c, pos, out);
 	if (err == 0)
 		err = plan_builtins(ctx, out);
+	if (err == 0)
+		report_install_commands(ctx, out);
 	free(order);
 	free(pos);
 	collect_free(&c);

@@ -90,7 +90,8 @@ static int setup(void **state)
 	    "options a x=1\n"
 	    "options a y=2\n"
 	    "alias my-alias b\n"
-	    "softdep s1 pre: s2\n");
+	    "softdep s1 pre: s2\n"
+	    "install needb* /sbin/do-something\n");
 	*state = f;
 	return 0;
 }
@@ -247,6 +248,18 @@ static void test_blacklist(void **state)
 	assert_true(bl >= 0); /* needed by needbl: still in the image */
 	assert_int_equal(f->plan.mods[bl].flags, KP_MOD_BLACKLISTED);
 	assert_string_equal(f->plan.mods[bl].reason, "dependency of needbl");
+}
+
+/* install commands are reported, never run: the image loads the module */
+static void test_install_reported(void **state)
+{
+	struct fixture *f = *state;
+	const char *set[] = { "needbl", NULL };
+
+	assert_int_equal(plan_for(f, set, NULL, NULL), 0);
+	assert_true(find(f, "needbl") >= 0);
+	assert_non_null(strstr(f->log.s, "'install needb* /sbin/do-something' is not run at "
+				 "boot: the image loads module needbl itself"));
 }
 
 static void test_blacklist_set_only(void **state)
@@ -438,6 +451,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_order_reasons_edges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deterministic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blacklist, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_install_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blacklist_set_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blacklist_add, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hard_cycle, setup, teardown),
