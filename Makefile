@@ -75,7 +75,8 @@ build/init: $(INIT_SRC) $(INIT_HDR)
 	@if [ -z "$(INIT_SRC)" ]; then echo "no init sources yet" >&2; exit 1; fi
 	$(MUSL_CC) $(INIT_CFLAGS) -o $@ $(INIT_SRC)
 
-$(BUILD)/tests/builder_%: tests/unit/builder_%.c $(BUILDER_OBJ) tests/unit/unit.h
+$(BUILD)/tests/builder_%: tests/unit/builder_%.c $(BUILDER_OBJ) tests/unit/unit.h \
+		tests/unit/builder_test.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KD_CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(BUILDER_OBJ) \
 		$(PKG_LIBS) -lcmocka

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "builder.h"
+#include "builder_test.h"
 #include "ctx.h"
 #include "fake_ko.h"
 #include "plan.h"
@@ -22,13 +23,6 @@ struct fixture {
 	struct kd_str log;
 	struct kd_buildconf c;
 };
-
-static void capture(void *data, int prio, const char *file, int line, const char *fn,
-		    const char *msg)
-{
-	(void)prio, (void)file, (void)line, (void)fn;
-	kd_str_addz(data, msg);
-}
 
 static int setup(void **state)
 {

@@ -6,14 +6,8 @@
 #include <string.h>
 
 #include "builder.h"
+#include "builder_test.h"
 #include "ctx.h"
-
-static void capture(void *data, int prio, const char *file, int line, const char *fn,
-		    const char *msg)
-{
-	(void)prio, (void)file, (void)line, (void)fn;
-	kd_str_addz(data, msg);
-}
 
 struct fixture {
 	struct kd_ctx ctx;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "builder.h"
+#include "builder_test.h"
 
 struct fixture {
 	char dir[64];
@@ -17,13 +18,6 @@ struct fixture {
 	struct kd_str log;
 	struct kd_ctx *ctx;
 };
-
-static void capture(void *data, int prio, const char *file, int line, const char *fn,
-		    const char *msg)
-{
-	(void)prio, (void)file, (void)line, (void)fn;
-	kd_str_addz(data, msg);
-}
 
 static void put(const char *dir, const char *name, const char *text, size_t len)
 {

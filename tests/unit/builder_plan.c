@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "builder.h"
+#include "builder_test.h"
 #include "fake_ko.h"
 #include "plan.h"
 
@@ -22,13 +23,6 @@ struct fixture {
 	struct kd_wants w;
 	struct kd_plan plan;
 };
-
-static void capture(void *data, int prio, const char *file, int line, const char *fn,
-		    const char *msg)
-{
-	(void)prio, (void)file, (void)line, (void)fn;
-	kd_str_addz(data, msg);
-}
 
 static void put(const char *dir, const char *name, const char *text)
 {

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by the builder's unit tests: a log sink that keeps every message. */
+#ifndef KINDLING_BUILDER_TEST_H
+#define KINDLING_BUILDER_TEST_H
+
+#include "builder.h"
+
+/* kd_log_fn appending each message to the struct kd_str given as data. */
+static inline void capture(void *data, int prio, const char *file, int line,
+			   const char *fn, const char *msg)
+{
+	(void)prio, (void)file, (void)line, (void)fn;
+	kd_str_addz(data, msg);
+}
+
+#endif
