@@ -237,11 +237,16 @@ int kd_moddb_parse_alias(struct kd_ctx *ctx, const char *filename, const char *t
 	return err;
 }
 
-int kd_moddb_parse_builtin(struct kd_ctx *ctx, const char *filename, const char *text)
+/*
+ * Files that list one module path a line (modules.builtin, modules.order):
+ * mark(ctx, index, n) is called for each, with n counting the lines seen.
+ */
+static int parse_path_list(struct kd_ctx *ctx, const char *filename, const char *text,
+			   void (*mark)(struct kd_ctx *ctx, int idx, int *n))
 {
 	char *copy = strdup(text), *cur = copy, *line;
 	unsigned lineno = 0;
-	int err = 0;
+	int err = 0, n = 0;
 
 	if (copy == NULL)
 		return -ENOMEM;
@@ -257,12 +262,23 @@ int kd_moddb_parse_builtin(struct kd_ctx *ctx, const char *filename, const char 
 			err = idx;
 			break;
 		}
-		ctx->db.mods[idx].builtin = true;
+		mark(ctx, idx, &n);
 	}
 	free(copy);
 	if (err < 0)
 		KD_ERR(ctx, "%s: %s", filename, strerror(-err));
 	return err;
+}
+
+static void mark_builtin(struct kd_ctx *ctx, int idx, int *n)
+{
+	(void)n;
+	ctx->db.mods[idx].builtin = true;
+}
+
+int kd_moddb_parse_builtin(struct kd_ctx *ctx, const char *filename, const char *text)
+{
+	return parse_path_list(ctx, filename, text, mark_builtin);
 }
 
 /* "MODNAME.KEY=VALUE\0" records; aliases of built-in modules. */
@@ -314,33 +330,15 @@ int kd_moddb_parse_builtin_modinfo(struct kd_ctx *ctx, const char *filename,
 	return err;
 }
 
+static void mark_order(struct kd_ctx *ctx, int idx, int *n)
+{
+	if (ctx->db.mods[idx].order < 0)
+		ctx->db.mods[idx].order = (*n)++;
+}
+
 int kd_moddb_parse_order(struct kd_ctx *ctx, const char *filename, const char *text)
 {
-	char *copy = strdup(text), *cur = copy, *line;
-	unsigned lineno = 0;
-	int err = 0, n = 0;
-
-	if (copy == NULL)
-		return -ENOMEM;
-	while ((line = next_line(&cur, &lineno)) != NULL) {
-		int idx;
-
-		if (line[0] == '\0' || line[0] == '#')
-			continue;
-		idx = module_from_path(ctx, line);
-		if (idx == -EINVAL)
-			continue;
-		if (idx < 0) {
-			err = idx;
-			break;
-		}
-		if (ctx->db.mods[idx].order < 0)
-			ctx->db.mods[idx].order = n++;
-	}
-	free(copy);
-	if (err < 0)
-		KD_ERR(ctx, "%s: %s", filename, strerror(-err));
-	return err;
+	return parse_path_list(ctx, filename, text, mark_order);
 }
 
 /* Read MODDIR/NAME; absent files are fine (-ENOENT, silently). */
