@@ -419,14 +419,23 @@ static int object_read(struct closure *c, struct object *o, const struct object 
 	Elf *e = NULL;
 	int err;
 
-	kd_str_printf(&host, "%s%s", c->l->root, o->path);
+	/* the resolved path: an absolute link read from the host would leave the root */
+	kd_str_printf(&host, "%s%s", c->l->root, o->real ? o->real : o->path);
 	if (host.s == NULL)
 		return -ENOMEM;
 	err = kd_read_file(c->l->ctx, host.s, &b);
 	if (err < 0)
 		goto out;
-	if (b.size < EI_NIDENT || memcmp(b.data, ELFMAG, SELFMAG) != 0) {
+	if (b.size < EI_NIDENT + 4 || memcmp(b.data, ELFMAG, SELFMAG) != 0) {
 		err = -ENOEXEC;
+		goto out;
+	}
+	/* ld.so's open_verify: class and machine decide before anything else */
+	o->class = b.data[EI_CLASS];
+	o->machine = b.data[EI_DATA] == ELFDATA2MSB ? (uint16_t)(b.data[18] << 8 | b.data[19])
+						    : (uint16_t)(b.data[19] << 8 | b.data[18]);
+	if (want && (o->class != want->class || o->machine != want->machine)) {
+		err = 1;
 		goto out;
 	}
 	err = kd_elf_init(c->l->ctx, host.s);
@@ -437,12 +446,6 @@ static int object_read(struct closure *c, struct object *o, const struct object 
 	    elf_getphdrnum(e, &phnum) < 0) {
 		KD_ERR(c->l->ctx, "%s: corrupt ELF file: %s", host.s, elf_errmsg(-1));
 		err = -EINVAL;
-		goto out;
-	}
-	o->class = b.data[EI_CLASS];
-	o->machine = eh.e_machine;
-	if (want && (o->class != want->class || o->machine != want->machine)) {
-		err = 1;
 		goto out;
 	}
 	for (size_t i = 0; i < phnum && err == 0; i++) {
@@ -539,6 +542,18 @@ static char *dir_of(const char *path)
 					      : strndup(path, (size_t)(slash - path));
 }
 
+static bool is_regular(const char *root, const char *path)
+{
+	struct kd_str host = { 0 };
+	struct stat sb;
+	bool ok;
+
+	kd_str_printf(&host, "%s%s", root, path);
+	ok = host.s && stat(host.s, &sb) == 0 && S_ISREG(sb.st_mode);
+	kd_str_free(&host);
+	return ok;
+}
+
 /* Try dir/name.  1: found (appended), 0: not there or of the wrong kind. */
 static int try_file(struct closure *c, int loader, const char *name, const char *file)
 {
@@ -546,7 +561,8 @@ static int try_file(struct closure *c, int loader, const char *name, const char 
 	struct kd_str real = { 0 };
 	int err;
 
-	if (kd_root_resolve(c->l->root, file, NULL, NULL, &real) < 0) {
+	if (kd_root_resolve(c->l->root, file, NULL, NULL, &real) < 0 ||
+	    !is_regular(c->l->root, real.s)) {
 		kd_str_free(&real);
 		return 0;
 	}
