@@ -883,6 +883,68 @@ static int put_file(struct place *p)
 	return err;
 }
 
+/* Whether path is in the image once every symlink (the last one too) is followed. */
+static bool in_image(struct kd_hooks *h, const char *path)
+{
+	struct kd_str cur = { 0 }, ipath = { 0 };
+	bool found = false;
+
+	kd_str_addz(&cur, path);
+	for (int links = 0; cur.s && links < MAX_IMAGE_LINKS; links++) {
+		const struct kd_entry *en;
+
+		if (image_path(h, cur.s, &ipath) < 0 || (en = entry_at(h->e, ipath.s)) == NULL)
+			break;
+		if (!S_ISLNK(en->mode)) {
+			found = true;
+			break;
+		}
+		cur.len = 0;
+		if (en->size && en->data[0] == '/')
+			kd_str_printf(&cur, "%.*s", (int)en->size, (const char *)en->data);
+		else /* relative to the link's directory */
+			kd_str_printf(&cur, "/%.*s/%.*s",
+				      strrchr(ipath.s, '/') ? (int)(strrchr(ipath.s, '/') - ipath.s) : 0,
+				      ipath.s, (int)en->size, (const char *)en->data);
+	}
+	kd_str_free(&cur);
+	kd_str_free(&ipath);
+	return found;
+}
+
+/* A stage script whose "#!" interpreter is not in the image cannot run:
+ * say so at build time rather than at boot. */
+static void check_interpreters(struct kd_hooks *h)
+{
+	for (size_t i = 0; i < h->n_items; i++) {
+		const struct item *it = &h->items[i];
+		struct kd_str dest = { 0 }, interp = { 0 };
+		const struct kd_entry *en;
+
+		if (it->kind != IT_SCRIPT)
+			continue;
+		kd_str_printf(&dest, "etc/kindling/stages/%s/%02u-%s", it->a, it->hook,
+			      h->hooks[it->hook].name);
+		en = dest.s ? entry_at(h->e, dest.s) : NULL;
+		if (en && en->size > 2 && en->data[0] == '#' && en->data[1] == '!') {
+			const char *p = (const char *)en->data + 2;
+			const char *end = (const char *)en->data + en->size, *q;
+
+			while (p < end && (*p == ' ' || *p == '\t'))
+				p++;
+			for (q = p; q < end && !strchr(" \t\r\n", *q); q++)
+				;
+			kd_str_add(&interp, p, (size_t)(q - p));
+			if (interp.s && interp.s[0] == '/' && !in_image(h, interp.s))
+				KD_WARN(h->ctx, "%s: the %s script starts with #!%s, which is not in "
+					"the image: the init cannot run it (add the busybox hook, or "
+					"a binary line for %s)", it->where, it->a, interp.s, interp.s);
+		}
+		kd_str_free(&dest);
+		kd_str_free(&interp);
+	}
+}
+
 int kd_hooks_content(struct kd_hooks *h, struct kd_entries *e)
 {
 	int err = 0;
@@ -913,6 +975,8 @@ int kd_hooks_content(struct kd_hooks *h, struct kd_entries *e)
 			break;
 		}
 	}
+	if (err == 0)
+		check_interpreters(h);
 	h->e = NULL;
 	return err;
 }

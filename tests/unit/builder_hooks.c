@@ -394,6 +394,24 @@ static void test_content_errors(void **state)
 	assert_int_equal(kd_hooks_load(f->h, "e"), 0);
 	assert_int_equal(kd_hooks_content(f->h, &f->e), -ENOENT);
 	assert_logged(f, "/e.hook line 1: binary /etc: no such executable file");
+
+	/* a stage script whose interpreter the image lacks: a warning at build time */
+	new_hooks(f, (const char *const[]){ f->dir }, 1);
+	put_file(f, "f.hook", "script modules f.sh\n");
+	put_file(f, "f.sh", "#!/bin/ash -e\necho\n");
+	assert_int_equal(kd_hooks_load(f->h, "f"), 0);
+	assert_int_equal(kd_hooks_content(f->h, &f->e), 0);
+	assert_logged(f, "/f.hook line 1: the modules script starts with #!/bin/ash, which is "
+		      "not in the image: the init cannot run it");
+	/* found through a relative link (and /bin -> usr/bin): no warning */
+	new_hooks(f, (const char *const[]){ f->dir }, 1);
+	put_file(f, "g.hook", "file g.sh /usr/bin/realksh\nsymlink /bin/ksh realksh\n"
+		 "script pre-switch g.sh\n");
+	put_file(f, "g.sh", "#!/bin/ksh\n");
+	assert_int_equal(kd_hooks_load(f->h, "g"), 0);
+	assert_int_equal(kd_hooks_content(f->h, &f->e), 0);
+	assert_null(strstr(f->log.s, "#!/bin/ksh"));
+	assert_int_equal(entry(f, "etc/kindling/stages/pre-switch/00-g")->mode, S_IFREG | 0755);
 }
 
 int main(void)
