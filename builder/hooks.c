@@ -598,9 +598,10 @@ static int image_path(struct kd_hooks *h, const char *path, struct kd_str *out)
 	return err;
 }
 
-/* Already there: fine when a hook put the same kind there (two programs
- * sharing libc), else an error naming both. */
-static int clash(struct place *p, const char *ipath, uint32_t mode, const char *target)
+/* Already there: fine when a hook put the same thing there (two programs
+ * sharing libc), else an error naming the path and the hook line. */
+static int clash(struct place *p, const char *ipath, uint32_t mode, const void *data,
+		 size_t size)
 {
 	const struct kd_entry *en = entry_at(p->h->e, ipath);
 
@@ -609,11 +610,16 @@ static int clash(struct place *p, const char *ipath, uint32_t mode, const char *
 	if ((en->mode & S_IFMT) == (mode & S_IFMT)) {
 		if (S_ISDIR(mode))
 			return 1;
-		if (S_ISLNK(mode) && strlen(target) == en->size &&
-		    memcmp(en->data, target, en->size) == 0)
+		if (S_ISLNK(mode) && size == en->size && memcmp(en->data, data, size) == 0)
 			return 1;
-		if (S_ISREG(mode) && kd_map_get(&p->h->placed, ipath, NULL))
+		if (S_ISREG(mode) && kd_map_get(&p->h->placed, ipath, NULL) &&
+		    size == en->size && (size == 0 || memcmp(en->data, data, size) == 0))
 			return 1;
+		if (S_ISREG(mode) && kd_map_get(&p->h->placed, ipath, NULL)) {
+			KD_ERR(p->h->ctx, "%s: /%s is already in the image with other contents",
+			       p->it->where, ipath);
+			return -EEXIST;
+		}
 	}
 	KD_ERR(p->h->ctx, "%s: /%s is already in the image (%s), the hook cannot put a %s "
 	       "there", p->it->where, ipath,
@@ -623,13 +629,16 @@ static int clash(struct place *p, const char *ipath, uint32_t mode, const char *
 }
 
 static int put(struct place *p, const char *path, uint32_t mode, const void *data,
-	       size_t size, void *owned, const char *target)
+	       size_t size, void *owned)
 {
 	struct kd_str ipath = { 0 };
 	int err = image_path(p->h, path, &ipath);
 
+	if (err == -EINVAL)
+		KD_ERR(p->h->ctx, "%s: '%s' is not a path for a file in the image", p->it->where,
+		       path);
 	if (err == 0)
-		err = clash(p, ipath.s, mode, target);
+		err = clash(p, ipath.s, mode, data, size);
 	if (err == 0)
 		err = kd_entries_add(p->h->e, ipath.s, mode, data, size, owned);
 	else
@@ -644,7 +653,7 @@ static int put_symlink(struct place *p, const char *link, const char *target)
 {
 	char *t = kd_strdup(target);
 
-	return put(p, link, S_IFLNK | 0777, t, strlen(t), t, target);
+	return put(p, link, S_IFLNK | 0777, t, strlen(t), t);
 }
 
 /* optional-symlink: is its target in the image? */
@@ -711,7 +720,7 @@ static int put_host_file(struct place *p, const char *path, const char *dest,
 		if (mode_out)
 			*mode_out = sb.st_mode;
 		err = put(p, dest ? dest : real.s, S_IFREG | (sb.st_mode & 07777), b.data, b.size,
-			  b.data, NULL);
+			  b.data);
 	}
 	if (err == -ENOENT || err == -ENOTDIR)
 		KD_ERR(p->h->ctx, "%s: %s%s: no such file", p->it->where, p->h->root, path);
@@ -846,7 +855,7 @@ static int put_own_file(struct place *p, const char *src, const char *dest, uint
 		       p->it->where, src);
 	if (err < 0)
 		return err;
-	return put(p, dest, mode, b.data, b.size, b.data, NULL);
+	return put(p, dest, mode, b.data, b.size, b.data);
 }
 
 static int put_script(struct place *p)
@@ -968,7 +977,7 @@ int kd_hooks_content(struct kd_hooks *h, struct kd_entries *e)
 			err = put_optional_symlink(&p);
 			break;
 		case IT_DIR:
-			err = put(&p, p.it->a, S_IFDIR | 0755, NULL, 0, NULL, NULL);
+			err = put(&p, p.it->a, S_IFDIR | 0755, NULL, 0, NULL);
 			break;
 		case IT_SCRIPT:
 			err = put_script(&p);

@@ -389,6 +389,20 @@ static void test_content_errors(void **state)
 	assert_logged(f, "/d.hook line 1: /init is already in the image (a file), the hook "
 		      "cannot put a symlink there");
 
+	/* the same path from two hooks: fine with the same bytes, else an error */
+	new_hooks(f, (const char *const[]){ f->dir }, 1);
+	put_file(f, "x1.txt", "one\n");
+	put_file(f, "x2.txt", "two\n");
+	put_file(f, "h1.hook", "file x1.txt /etc/x\n");
+	put_file(f, "h2.hook", "file x1.txt /etc/x\n");
+	put_file(f, "h3.hook", "file x2.txt /etc/x\n");
+	assert_int_equal(kd_hooks_load(f->h, "h1"), 0);
+	assert_int_equal(kd_hooks_load(f->h, "h2"), 0);
+	assert_int_equal(kd_hooks_content(f->h, &f->e), 0);
+	assert_int_equal(kd_hooks_load(f->h, "h3"), 0);
+	assert_int_equal(kd_hooks_content(f->h, &f->e), -EEXIST);
+	assert_logged(f, "/h3.hook line 1: /etc/x is already in the image with other contents");
+
 	new_hooks(f, (const char *const[]){ f->dir }, 1);
 	put_file(f, "e.hook", "binary /etc\n");
 	assert_int_equal(kd_hooks_load(f->h, "e"), 0);

@@ -201,15 +201,16 @@ static void write_c(const char *path, const char *text)
 	fclose(fp);
 }
 
-/* e_machine := EM_AARCH64, so ld.so must skip the file. */
-static void patch_machine(const char *path)
+/* e_machine := EM_AARCH64 (at 18), or EI_CLASS := ELFCLASS32 (at 4): either
+ * way ld.so must skip the file. */
+static void patch(const char *path, long off, unsigned char b0, unsigned char b1, size_t n)
 {
-	unsigned char m[2] = { 183, 0 };
+	unsigned char m[2] = { b0, b1 };
 	FILE *fp = fopen(path, "r+b");
 
 	assert_non_null(fp);
-	assert_int_equal(fseek(fp, 18, SEEK_SET), 0);
-	assert_int_equal(fwrite(m, 1, 2, fp), 2);
+	assert_int_equal(fseek(fp, off, SEEK_SET), 0);
+	assert_int_equal(fwrite(m, 1, n, fp), n);
 	fclose(fp);
 }
 
@@ -219,7 +220,8 @@ static void build_origin_tree(struct fixture *f)
 	const char *d = f->dir;
 
 	snprintf(src, sizeof(src), "%s/src", d);
-	run("mkdir -p %s/src %s/app/bin %s/app/lib/sub %s/app/lib/decoy", d, d, d, d);
+	run("mkdir -p %s/src %s/app/bin %s/app/lib/sub %s/app/lib/decoy %s/app/lib/decoy32", d, d,
+	    d, d, d);
 	{
 		char p[256];
 
@@ -232,16 +234,19 @@ static void build_origin_tree(struct fixture *f)
 	}
 	run("gcc -shared -fPIC -Wl,-soname,libbar.so.1 -o %s/app/lib/sub/libbar.so.1 %s/bar.c",
 	    d, src);
-	/* a decoy of the wrong machine earlier in libfoo's RUNPATH */
+	/* decoys of the wrong machine and class earlier in libfoo's RUNPATH */
 	run("cp %s/app/lib/sub/libbar.so.1 %s/app/lib/decoy/libbar.so.1", d, d);
+	run("cp %s/app/lib/sub/libbar.so.1 %s/app/lib/decoy32/libbar.so.1", d, d);
 	{
 		char p[256];
 
 		snprintf(p, sizeof(p), "%s/app/lib/decoy/libbar.so.1", d);
-		patch_machine(p);
+		patch(p, 18, 183, 0, 2);
+		snprintf(p, sizeof(p), "%s/app/lib/decoy32/libbar.so.1", d);
+		patch(p, 4, 1, 0, 1);
 	}
 	run("gcc -shared -fPIC -Wl,-soname,libfoo.so.1 -Wl,--enable-new-dtags "
-	    "-Wl,-rpath,'${ORIGIN}/decoy:${ORIGIN}/sub' -o %s/app/lib/libfoo.so.1.0 %s/foo.c "
+	    "-Wl,-rpath,'${ORIGIN}/decoy:$ORIGIN/decoy32:${ORIGIN}/sub' -o %s/app/lib/libfoo.so.1.0 %s/foo.c "
 	    "-L%s/app/lib/sub -l:libbar.so.1", d, src, d);
 	run("ln -s libfoo.so.1.0 %s/app/lib/libfoo.so.1", d);
 	run("gcc -Wl,--enable-new-dtags -Wl,-rpath,'$ORIGIN/../lib' -o %s/app/bin/prog "
@@ -275,6 +280,7 @@ static void test_origin_runpath(void **state)
 				assert_string_equal(d.paths[i], want);
 	}
 	assert_non_null(strstr(f->log.s ? f->log.s : "", "decoy/libbar.so.1: another ELF"));
+	assert_non_null(strstr(f->log.s, "decoy32/libbar.so.1: another ELF"));
 	kd_libdeps_free(&d);
 	set_free(&mine);
 	set_free(&ldd);
