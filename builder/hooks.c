@@ -1029,8 +1029,12 @@ int kd_hooks_content(struct kd_hooks *h, struct kd_entries *e)
 			break;
 		}
 	}
-	if (err == 0)
+	if (err == 0) {
 		check_interpreters(h);
+		KD_INFO(h->ctx, "image hooks: %zu entries (programs, libraries, links, files, "
+			"scripts) from %zu hook%s", h->placed.n, h->n_hooks,
+			h->n_hooks == 1 ? "" : "s");
+	}
 	h->e = NULL;
 	return err;
 }
