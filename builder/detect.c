@@ -695,7 +695,7 @@ static int walk(struct kd_detector *r, struct devlist *list, int dfd, struct kd_
 		}
 		names[n++] = kd_strdup(de->d_name);
 	}
-	if (err == 0)
+	if (err == 0 && n > 1)
 		qsort(names, n, sizeof(*names), name_cmp);
 	/* this directory's own modalias first, then what is below it */
 	for (size_t i = 0; i < n && err == 0; i++) {
@@ -840,8 +840,10 @@ int kd_detect_run(struct kd_ctx *ctx, const struct kd_detect_opts *o, struct kd_
 	if (err == 0 && r.policy)
 		err = walk_devices(&r);
 	if (err == 0) {
-		qsort(out->items, out->n_items, sizeof(*out->items), item_cmp);
-		qsort(out->skips, out->n_skips, sizeof(*out->skips), skip_cmp);
+		if (out->n_items > 1)
+			qsort(out->items, out->n_items, sizeof(*out->items), item_cmp);
+		if (out->n_skips > 1)
+			qsort(out->skips, out->n_skips, sizeof(*out->skips), skip_cmp);
 	}
 out:
 	kd_map_free(&r.items);
