@@ -31,6 +31,7 @@
 
 #define MAX_DEPTH 64      /* sysfs device trees are far shallower */
 #define MODALIAS_MAX 8192 /* cpu modaliases list every feature: ~2 KB */
+#define MODALIAS_SHOWN 96 /* of a modalias in a skip's reason */
 
 char *kd_detect_path(struct kd_detector *r, const char *rel)
 {
@@ -451,7 +452,10 @@ static int skip_device(struct kd_detector *r, const char *dev, const char *ma, c
 	int err;
 
 	kd_str_printf(&what, "%s", dev);
-	kd_str_printf(&s, "%s (%s)", why, ma);
+	if (strlen(ma) > MODALIAS_SHOWN) /* cpu modaliases list every feature */
+		kd_str_printf(&s, "%s (%.*s... %zu bytes)", why, MODALIAS_SHOWN, ma, strlen(ma));
+	else
+		kd_str_printf(&s, "%s (%s)", why, ma);
 	for (size_t i = 0; l && i < l->n; i++) {
 		const char *name = kd_ctx_db(r->ctx)->mods[l->insts[i]->mod].name;
 		size_t j;
