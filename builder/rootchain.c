@@ -967,7 +967,8 @@ int kd_rootchain_run(struct kd_detector *r)
 	}
 	err = load_table(&c, c.fstab_path, false, &c.fstab);
 	if (err == -ENOENT && r->o->fstab) {
-		KD_ERR(r->ctx, "%s: no such fstab", c.fstab_path);
+		KD_ERR(r->ctx, "%s: no such fstab (the target's fstab names its root: give "
+		       "--fstab FILE or --root-device DEV)", c.fstab_path);
 		goto out;
 	}
 	if (err == -ENOENT)

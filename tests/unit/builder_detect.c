@@ -17,6 +17,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -521,6 +522,76 @@ static void test_loop_builtin(void **state)
 	assert_string_equal(n, "ext4 loop!"); /* built into this kernel */
 }
 
+/* ---- kindling detect ------------------------------------------------------ */
+
+/* kd_cmd_detect with stdout into *out; returns the exit code. */
+static int run_detect(struct fixture *f, const char *e1, const char *e2, char **out)
+{
+	char conf[128], path[160];
+	const char *argv[16] = { "detect", "-q", "-r", f->root, "-k", "9.9.9", "-C", conf };
+	int argc = 8, saved, fd, rc;
+
+	snprintf(conf, sizeof(conf), "%s/etc/modprobe.d", f->root);
+	snprintf(path, sizeof(path), "%s/detect.out", f->root);
+	if (e1)
+		argv[argc++] = e1;
+	if (e2)
+		argv[argc++] = e2;
+	fflush(stdout);
+	saved = dup(1);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, 1);
+	close(fd);
+	optind = 0;
+	rc = kd_cmd_detect(argc, (char **)argv);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	*out = read_all(path);
+	return rc;
+}
+
+static void test_cli(void **state)
+{
+	struct fixture *f = *state;
+	char sysroot[160], *out, fstab[160];
+
+	put(f->sys, "proc/self/mountinfo", "20 1 254:1 / / rw - ext4 /dev/vda1 rw\n");
+	snprintf(sysroot, sizeof(sysroot), "--sysroot=%s", f->sys);
+	assert_int_equal(run_detect(f, sysroot, "--policy=root", &out), 0);
+	assert_string_equal(out,
+		"root /dev/vda1 ext4 UUID=1111-2222\n"
+		"module ext4: filesystem ext4 (fs-ext4)\n"
+		"module virtio_blk: root chain: vda: virtio1 (virtio) modalias "
+		"virtio:d00000002v00001AF4\n"
+		"module virtio_pci: root chain: vda: 0000:00:04.0 (device) modalias "
+		"pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00\n");
+	free(out);
+	/* the default policy reports what it leaves out */
+	assert_int_equal(run_detect(f, sysroot, NULL, &out), 0);
+	assert_non_null(strstr(out, "skip /sys/devices/pci0000:00/0000:00:1b.0: multimedia "
+			       "controller, pci class 0403: not needed to boot "
+			       "(pci:v00008086d00002668sv00001AF4sd00001100bc04sc03i00); "
+			       "would be snd_hda_intel\n"));
+	assert_non_null(strstr(out, "skip module usbhid: blacklisted in modprobe.d"));
+	free(out);
+	/* bad input: 2; a root that cannot be found: 1 */
+	assert_int_equal(run_detect(f, sysroot, "--policy=sound", &out), 2);
+	free(out);
+	assert_int_equal(run_detect(f, "--sysroot=/nonexistent", NULL, &out), 1);
+	free(out);
+	/* a missing --fstab is an error */
+	snprintf(fstab, sizeof(fstab), "--fstab=%s/none", f->root);
+	assert_int_equal(run_detect(f, sysroot, fstab, &out), 1);
+	free(out);
+	/* -r ROOT without --sysroot: a chroot, whose own fstab names the root
+	 * (ROOT/etc/fstab; this fake root has none), not the live mountinfo */
+	assert_int_equal(run_detect(f, NULL, NULL, &out), 1);
+	assert_string_equal(out, "");
+	free(out);
+}
+
 /* ---- kindling build --host-only, kindling.conf hostonly ------------------ */
 
 static int build(struct fixture *f, const char *e1, const char *e2)
@@ -642,6 +713,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_superblock_uuid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dm_crypt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loop_builtin, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cli, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build_host_only, setup, teardown),
 	};
 
