@@ -15,7 +15,10 @@
 #     one killed with SIGKILL while writing (its fd open in the directory),
 #     both leave the old image byte-identical and no other file; two
 #     concurrent --force builds of one output: the second waits for the lock,
-#     both succeed and the result is a valid image.
+#     both succeed and the result is a valid image;
+#   - without O_TMPFILE (no /proc in a private mount namespace): the named
+#     temporary file goes on SIGTERM, stays on SIGKILL and the next build
+#     removes it.
 # Prints one PASS/FAIL line per check.  ORACLE_KERNELS: a shell pattern on
 # the kernel releases (default all).
 set -u
@@ -147,6 +150,40 @@ fd_in_dir() {
 
 only_file() { # DIR NAME: DIR holds NAME and nothing else (ls -A)
 	[ "$(ls -A "$1")" = "$2" ]
+}
+
+# Without O_TMPFILE (here: no /proc, over-mounted in a private mount
+# namespace) kindling writes .NAME.kindling-tmp: SIGTERM removes it, SIGKILL
+# cannot, and the next build into the directory removes that leftover.
+named_temp_fallback() {
+	local kver=$1 k=$2 pid tmp=$2/.initrd.img.kindling-tmp
+	nop() { unshare -m sh -c 'mount -t tmpfs none /proc && exec "$@"' sh "$@"; }
+	cp "$work/$kver/img.zstd" "$k/initrd.img"
+	for sig in TERM KILL; do
+		nop "$kd" build -q -k "$kver" --init "$init" --sets-dir "$top/modules-sets" \
+			--generic --compress xz --level 9 --force -o "$k/initrd.img" 2>/dev/null &
+		pid=$!
+		for _ in $(seq 600); do [ -s "$tmp" ] && break; sleep 0.05; done
+		if [ ! -s "$tmp" ]; then
+			kill -KILL "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			fail "$kver no O_TMPFILE: no $tmp appeared"
+			return
+		fi
+		kill -"$sig" "$pid"
+		wait "$pid" 2>/dev/null
+		if [ $sig = TERM ] && cmp -s "$k/initrd.img" "$work/$kver/img.zstd" &&
+		   only_file "$k" initrd.img; then
+			pass "$kver no O_TMPFILE: SIGTERM while writing $(basename "$tmp"): removed, old image intact"
+		elif [ $sig = KILL ] && cmp -s "$k/initrd.img" "$work/$kver/img.zstd" && [ -e "$tmp" ] &&
+		     nop "$kd" build -q -k "$kver" --init "$init" --sets-dir "$top/modules-sets" \
+			--generic --force -o "$k/initrd.img" 2>/dev/null &&
+		     only_file "$k" initrd.img && cmp -s "$k/initrd.img" "$work/$kver/img.zstd"; then
+			pass "$kver no O_TMPFILE: SIGKILL leaves $(basename "$tmp"), old image intact; the next build removes it and writes the image"
+		else
+			fail "$kver no O_TMPFILE: SIG$sig while writing" "$(ls -A "$k")"
+		fi
+	done
 }
 
 kernels=
@@ -283,6 +320,10 @@ for kver in $kernels; do
 		pass "$kver concurrent builds: the second waited for the lock, both succeeded, the image is valid"
 	else
 		fail "$kver concurrent builds (exit $r1 $r2)" "$(cat "$k.1.err" "$k.2.err" | tail -4)" "$(ls -A "$k")"
+	fi
+	if [ -z "${fallback_done:-}" ]; then # one kernel is enough
+		named_temp_fallback "$kver" "$k"
+		fallback_done=1
 	fi
 	rm -rf "$w"
 done

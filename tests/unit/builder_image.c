@@ -18,6 +18,7 @@
 #include <zstd.h>
 
 #include "builder.h"
+#include "ctx.h"
 #include "fake_ko.h"
 #include "plan.h"
 
@@ -437,6 +438,11 @@ static void test_command(void **state)
 
 /* ---- the codecs ----------------------------------------------------------- */
 
+/* The codec tests' messages, captured (kd_ctx's fields are ctx.h's). */
+static struct kd_str codec_log;
+static struct kd_ctx codec_ctx = { .log_fn = capture, .log_data = &codec_log,
+				   .log_prio = KD_LOG_DEBUG };
+
 struct membuf {
 	unsigned char *p;
 	size_t n, cap;
@@ -486,7 +492,7 @@ static void compress_mem(enum kd_compress c, const int *level, unsigned threads,
 	size_t half = n / 3;
 
 	memset(out, 0, sizeof(*out));
-	assert_int_equal(kd_zsink_open(&s, NULL, "mem", c, level, threads, mem_emit, out), 0);
+	assert_int_equal(kd_zsink_open(&s, &codec_ctx, "mem", c, level, threads, mem_emit, out), 0);
 	/* in two writes of uneven size, as libarchive hands them over */
 	assert_int_equal(kd_zsink_write(&s, in, half), 0);
 	assert_int_equal(kd_zsink_write(&s, in + half, n - half), 0);
@@ -515,7 +521,7 @@ static void round_trip(enum kd_compress c, enum kd_img_comp want, const int *lev
 		/* followed by zero padding and more: used must stop at its end */
 		a.p = realloc(a.p, a.n + 8);
 		memset(a.p + a.n, 0, 8);
-		assert_int_equal(kd_img_decode(NULL, "mem", want, a.p, a.n + (want == KD_IMG_LZ4 ? 0 : 8),
+		assert_int_equal(kd_img_decode(&codec_ctx, "mem", want, a.p, a.n + (want == KD_IMG_LZ4 ? 0 : 8),
 					       n + 1, &dec, &used), 0);
 		assert_int_equal(used, a.n);
 		assert_int_equal(dec.size, n);
@@ -542,6 +548,7 @@ static void test_codecs_round_trip(void **state)
 	/* three legacy chunks of 8 MiB, the last short; batches of 1 and 3 */
 	round_trip(KD_COMPRESS_LZ4, KD_IMG_LZ4, &one, (17u << 20) + 5);
 	round_trip(KD_COMPRESS_LZ4, KD_IMG_LZ4, NULL, 100000);
+	kd_str_free(&codec_log);
 }
 
 static void test_codec_formats(void **state)
@@ -566,6 +573,7 @@ static void test_codec_formats(void **state)
 	assert_memory_equal(m.p, "\x1f\x8b\x08\x00\x00\x00\x00\x00", 8);
 	free(m.p);
 	free(in);
+	kd_str_free(&codec_log);
 }
 
 static void test_levels(void **state)
@@ -601,9 +609,11 @@ static void test_levels(void **state)
 	assert_int_equal(kd_compress_parse("bzip2", &c), -EINVAL);
 	assert_string_equal(kd_compress_name(KD_COMPRESS_XZ), "xz");
 	/* the sink refuses it too */
-	assert_int_equal(kd_zsink_open(&s, NULL, "out.img", KD_COMPRESS_XZ, &bad, 1, mem_emit, &m),
-			 -EINVAL);
+	assert_int_equal(kd_zsink_open(&s, &codec_ctx, "out.img", KD_COMPRESS_XZ, &bad, 1,
+				       mem_emit, &m), -EINVAL);
+	assert_non_null(strstr(codec_log.s, "out.img: level 10: xz takes levels 0 to 9"));
 	kd_zsink_free(&s);
+	kd_str_free(&codec_log);
 }
 
 /* A failing emit (a full disk) stops the stream and stays the error. */
@@ -615,7 +625,7 @@ static void test_emit_failure(void **state)
 	int err;
 
 	(void)state;
-	assert_int_equal(kd_zsink_open(&s, NULL, "mem", KD_COMPRESS_GZIP, NULL, 1, mem_emit, &m), 0);
+	assert_int_equal(kd_zsink_open(&s, &codec_ctx, "mem", KD_COMPRESS_GZIP, NULL, 1, mem_emit, &m), 0);
 	err = kd_zsink_write(&s, in, 4u << 20);
 	if (err == 0)
 		err = kd_zsink_finish(&s);
@@ -625,6 +635,7 @@ static void test_emit_failure(void **state)
 	kd_zsink_free(&s);
 	free(m.p);
 	free(in);
+	kd_str_free(&codec_log);
 }
 
 /* ---- the command: compression, formats, microcode ------------------------- */
