@@ -569,13 +569,9 @@ int kd_cmd_build(int argc, char **argv)
 	}
 	if (!a.generic && a.sets.n == 0 && a.adds.n == 0)
 		a.generic = true;
-	{
-		struct kd_image_opts check = { 0 };
-
-		if (craft_opts(&a, &check) != 0) {
-			rc = 2;
-			goto out;
-		}
+	if (craft_opts(&a, &(struct kd_image_opts){ 0 }) != 0) {
+		rc = 2;
+		goto out;
 	}
 	if (kd_cli_open(&a.cli, &ctx) < 0) {
 		rc = 2;

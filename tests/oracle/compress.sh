@@ -215,7 +215,7 @@ for kver in $kernels; do
 			sort >"$img.cpio-t"
 		kd_paths "$img" >"$img.kd-ls"
 		if [ -s "$img.kd-ls" ] && cmp -s "$img.cpio-t" "$img.kd-ls"; then
-			pass "$kver $c: $(stat -c %s "$img") bytes, $c tool accepts it, kindling ls lists cpio -t's $(wc -l <"$img.kd-ls") paths"
+			pass "$kver $c: $(stat -c %s "$img") bytes, $( [ $c = none ] && echo "cpio -t" || echo "$c -t") accepts it, kindling ls lists cpio -t's $(wc -l <"$img.kd-ls") paths"
 		else
 			fail "$kver $c: kindling ls and cpio -t differ" \
 				"$(diff "$img.cpio-t" "$img.kd-ls" | head -5)"
