@@ -518,26 +518,39 @@ int kd_entries_add(struct kd_entries *e, const char *path, uint32_t mode,
 int kd_entries_add_dev(struct kd_entries *e, const char *path, uint32_t mode,
 		       unsigned major, unsigned minor);
 void kd_entries_free(struct kd_entries *e);
+/* --format: a bootloader initrd, one uncompressed cpio, a gen_init_cpio list */
+enum kd_format { KD_FORMAT_IMAGE, KD_FORMAT_CPIO, KD_FORMAT_LIST };
+enum kd_compress { KD_COMPRESS_ZSTD, KD_COMPRESS_XZ, KD_COMPRESS_GZIP, KD_COMPRESS_LZ4,
+		   KD_COMPRESS_NONE };
+/* microcode.c: which vendors' early microcode leads the image */
+enum { KD_UCODE_INTEL = 1, KD_UCODE_AMD = 2 };
 struct kd_image_opts {
 	const char *output;
 	const char *init;      /* the init binary, stored as /init */
 	bool force;            /* replace an existing output */
-	int level;             /* zstd level; 0: the default */
+	enum kd_format format;
+	enum kd_compress compress; /* KD_FORMAT_IMAGE only */
+	int level;             /* when has_level, else the codec's default */
+	bool has_level;
+	unsigned microcode;    /* KD_UCODE_*: an early cpio first (KD_FORMAT_IMAGE) */
 	unsigned threads;      /* 0: one per online CPU */
 	long long mtime;       /* of every entry */
 	struct kd_modcache *cache; /* modules read before (may be NULL) */
 	struct kd_hooks *hooks;    /* image hooks' content (may be NULL) */
+	const char *detect_text;   /* host-only: etc/kindling/detect.txt (may be NULL) */
 };
 struct kd_image_stats {
 	size_t n_entries, n_modules, n_firmware;
 	unsigned long long raw_size, size; /* cpio bytes, compressed bytes */
+	unsigned long long microcode_size; /* the early cpio's bytes (in size) */
 };
 /* Everything the image holds (content.c); o->cache must be set. */
 int kd_image_content(struct kd_ctx *ctx, const struct kd_plan *plan,
 		     const struct kd_image_opts *o, struct kd_entries *out,
 		     struct kd_image_stats *st);
-/* Sorted cpio newc, zstd-compressed, into a temporary file renamed over
- * o->output once complete and synced; on failure nothing is left behind. */
+/* Sorted cpio newc after the early microcode cpio, compressed (format
+ * image), or one cpio, or a gen_init_cpio list, written through output.c
+ * (complete or not at all); on failure nothing is left behind. */
 int kd_image_write_entries(struct kd_ctx *ctx, struct kd_entries *e,
 			   const struct kd_image_opts *o, struct kd_image_stats *st);
 /* Both of the above. */
@@ -642,6 +655,69 @@ char *kd_detect_path(struct kd_detector *r, const char *rel);
 int kd_detect_read(const char *path, char *buf, size_t size);
 /* rootchain.c: the root (and early mounts): fills out->root_*, adds items. */
 int kd_rootchain_run(struct kd_detector *r);
+/* ---- compress.c, compress_{zstd,xz,gz,lz4}.c: the compressed stream ----- */
+typedef int (*kd_emit_fn)(void *data, const void *buf, size_t n);
+struct kd_zsink {
+	struct kd_ctx *ctx;
+	const char *what;          /* names the output in messages */
+	kd_emit_fn emit;           /* receives the compressed bytes */
+	void *emit_data;
+	const struct kd_zcodec *codec;
+	void *state;
+	unsigned long long in, out;
+	int err;                   /* the first failure, sticky */
+};
+struct kd_zcodec {
+	const char *name;
+	int min_level, max_level, default_level; /* max < min: takes no level */
+	int (*open)(struct kd_zsink *s, int level, unsigned threads);
+	int (*write)(struct kd_zsink *s, const void *buf, size_t n);
+	int (*finish)(struct kd_zsink *s);
+	void (*free)(struct kd_zsink *s);
+};
+extern const struct kd_zcodec kd_zcodec_zstd, kd_zcodec_xz, kd_zcodec_gzip, kd_zcodec_lz4,
+	kd_zcodec_none;
+const struct kd_zcodec *kd_zcodec_get(enum kd_compress c);
+int kd_compress_parse(const char *name, enum kd_compress *out); /* -EINVAL: unknown */
+const char *kd_compress_name(enum kd_compress c);
+/* 0 if c takes level; else -EINVAL and msg says "xz takes levels 0 to 9 ..." */
+int kd_compress_check_level(enum kd_compress c, int level, char *msg, size_t n);
+/* level NULL: the codec's default; threads 0: one per CPU. */
+int kd_zsink_open(struct kd_zsink *s, struct kd_ctx *ctx, const char *what,
+		  enum kd_compress c, const int *level, unsigned threads, kd_emit_fn emit,
+		  void *data);
+int kd_zsink_write(struct kd_zsink *s, const void *buf, size_t n);
+int kd_zsink_finish(struct kd_zsink *s); /* ends the stream */
+void kd_zsink_free(struct kd_zsink *s);
+/* For the codecs: pass compressed bytes on (counts them, keeps the error). */
+int kd_zsink_emit(struct kd_zsink *s, const void *buf, size_t n);
+
+/* ---- microcode.c: the early microcode cpio ------------------------------ */
+/* This CPU's vendor from /proc/cpuinfo: KD_UCODE_INTEL, _AMD, or 0. */
+unsigned kd_microcode_host_vendor(void);
+/* kernel/x86/microcode/GenuineIntel.bin (every file of ROOT/lib/firmware/intel-ucode)
+ * and AuthenticAMD.bin (amd-ucode/microcode_amd*.bin), for the vendors in
+ * mask that have files; none found is not an error (out stays empty). */
+int kd_microcode_entries(struct kd_ctx *ctx, unsigned mask, struct kd_entries *out);
+
+/* ---- output.c: the output file, written whole or not at all ------------- */
+struct kd_output {
+	struct kd_ctx *ctx;
+	const char *path;
+	char *dir, *base, *tmp;    /* tmp: the named temporary file, if one */
+	int dirfd;                 /* flock()ed while writing */
+	int fd;
+	bool force, linked;
+};
+/* Lock the output's directory (waiting for another build) and open an
+ * unnamed O_TMPFILE in it (else a named one removed on SIGINT/SIGTERM/SIGHUP). */
+int kd_output_open(struct kd_ctx *ctx, struct kd_output *o, const char *path, bool force);
+int kd_output_write(void *o, const void *buf, size_t n); /* a kd_emit_fn */
+/* fsync, give it the output's name (replacing it only with force), fsync
+ * the directory, unlock.  On failure the old output is untouched. */
+int kd_output_commit(struct kd_output *o);
+/* Drop the new file (if not committed) and unlock; safe to call twice. */
+void kd_output_close(struct kd_output *o);
 
 /* ---- cli.c: the options every subcommand shares ------------------------
  * -k/--kver KVER, -r/--root ROOT, --moddir DIR, -C/--config-dir DIR

@@ -18,6 +18,7 @@
 enum {
 	OPT_GENERIC = KD_OPT_FIRST_FREE, OPT_SET, OPT_ADD, OPT_OMIT, OPT_FORCE, OPT_INIT,
 	OPT_SETS_DIR, OPT_ROOT_DEFAULT, OPT_PRINT_PLAN, OPT_LEVEL,
+	OPT_COMPRESS, OPT_FORMAT, OPT_MICROCODE,
 };
 /* kindling.conf's own flags (see the conffile section below) */
 enum { OPT_CONFIG = KD_OPT_FIRST_FREE + 0x80, OPT_NO_CONFIG, OPT_DEFAULT_CMDLINE,
@@ -39,6 +40,9 @@ struct build_args {
 	struct list sets, adds, omits, sets_dirs;
 	bool generic, force, print_plan;
 	int level;
+	/* the image's shape (builder/image.c, compress.c, microcode.c) */
+	const char *compress, *format, *microcode;
+	bool has_level, level_from_conf;
 	/* kindling.conf (builder/conffile.c) and the flags of its keys */
 	const char *config, *default_cmdline;
 	bool no_config;
@@ -96,7 +100,15 @@ static void usage(FILE *f)
 	      "  --sets-dir DIR    look for sets in DIR first\n"
 	      "  --root-default S  root= to use when the kernel command line has none\n"
 	      "  --print-plan      print the load plan (-o is then optional)\n"
-	      "  --level N         zstd compression level (default 3)\n", f);
+	      "  --compress C      zstd (default), xz, gzip, lz4 or none\n"
+	      "  --level N         the compressor's level: zstd 1-22 (3), xz 0-9 (6),\n"
+	      "                    gzip 1-9 (6), lz4 1-12 (9)\n"
+	      "  --format F        image (default): the boot loader's initrd;\n"
+	      "                    cpio: one uncompressed archive (built-in initramfs);\n"
+	      "                    list: a gen_init_cpio list, its files in OUTPUT.d/\n"
+	      "  --microcode M     early microcode first in the image: auto (default:\n"
+	      "                    all for a generic image or -r ROOT, else this CPU's\n"
+	      "                    vendor), all, none\n", f);
 	fputs(CONF_USAGE, f);
 	fputs(HOOK_USAGE, f);
 	fputs(HOST_ONLY_USAGE, f);
@@ -149,10 +161,22 @@ static int own_option(struct build_args *a, int opt, const char *arg)
 		return 0;
 	case OPT_LEVEL:
 		a->level = (int)strtol(arg, &end, 10);
-		if (*end || a->level < 1 || a->level > 22) {
-			fprintf(stderr, "kindling build: --level %s: expected 1 to 22\n", arg);
+		if (*arg == '\0' || *end || a->level < 0 || a->level > 99) {
+			fprintf(stderr, "kindling build: --level %s: expected a number "
+				"(zstd 1-22, xz 0-9, gzip 1-9, lz4 1-12)\n", arg);
 			return -1;
 		}
+		a->has_level = true;
+		a->level_from_conf = false;
+		return 0;
+	case OPT_COMPRESS:
+		a->compress = arg;
+		return 0;
+	case OPT_FORMAT:
+		a->format = arg;
+		return 0;
+	case OPT_MICROCODE:
+		a->microcode = arg;
 		return 0;
 	case OPT_SET:
 		return list_add(&a->sets, arg);
@@ -231,11 +255,15 @@ static int conf_apply(struct build_args *a, const struct kd_buildconf *c)
 		a->default_cmdline = c->cmdline;
 	if (c->root_timeout >= 0)
 		a->root_timeout = (unsigned)c->root_timeout;
-	if (c->level > 0)
+	if (c->level >= 0) {
 		a->level = c->level;
+		a->has_level = a->level_from_conf = true;
+	}
+	if (c->compress)
+		a->compress = c->compress;
+	if (c->microcode)
+		a->microcode = c->microcode;
 	a->hostonly_conf = c->hostonly;
-	/* TODO(--compress, --microcode): c->compress and c->microcode are parsed
-	 * and validated; connect them here to the fields that option adds. */
 	return 0;
 }
 
@@ -246,8 +274,6 @@ static int parse_args(struct build_args *a, int argc, char **argv);
  * load at every boot), the plan is marked KP_PLAN_HOST_ONLY, the detected
  * root is the default root= unless --root-default, and what detection left
  * out is written to etc/kindling/detect.txt for `kindling explain`. */
-
-#define DETECT_TXT "etc/kindling/detect.txt"
 
 /* 1: handled, 0: not ours. */
 static int host_only_option(struct build_args *a, int opt, const char *arg)
@@ -309,24 +335,6 @@ static int want_detected(struct build_args *a, struct kd_ctx *ctx, struct kd_wan
 	return err;
 }
 
-/* kd_image_write, with the detection report added to the entries. */
-static int write_with_detect(struct kd_ctx *ctx, const struct kd_plan *plan,
-			     const struct kd_image_opts *o, struct kd_image_stats *st,
-			     const struct kd_str *text)
-{
-	struct kd_entries e = { 0 };
-	int err;
-
-	memset(st, 0, sizeof(*st));
-	err = kd_image_content(ctx, plan, o, &e, st);
-	if (err == 0)
-		err = kd_entries_add(&e, DETECT_TXT, S_IFREG | 0644, text->s, text->len, NULL);
-	if (err == 0)
-		err = kd_image_write_entries(ctx, &e, o, st);
-	kd_entries_free(&e);
-	return err;
-}
-
 /* Parse argv once for -r/--config/--no-config, read the files into c, fill
  * a from them, then parse argv for real.  0, 1 (help) or 2, as parse_args. */
 static int conf_then_args(struct build_args *a, struct kd_buildconf *c, int argc,
@@ -366,6 +374,9 @@ static int parse_args(struct build_args *a, int argc, char **argv)
 		{ "root-default", required_argument, NULL, OPT_ROOT_DEFAULT },
 		{ "print-plan", no_argument, NULL, OPT_PRINT_PLAN },
 		{ "level", required_argument, NULL, OPT_LEVEL },
+		{ "compress", required_argument, NULL, OPT_COMPRESS },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "microcode", required_argument, NULL, OPT_MICROCODE },
 		{ "help", no_argument, NULL, 'h' },
 		CONF_LONGOPTS,
 		HOOK_LONGOPTS,
@@ -560,12 +571,76 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* ---- the image's shape: --compress, --level, --format, --microcode ------
+ * Checked before any work; 0 or 2 (bad input, message printed). */
+static int craft_opts(const struct build_args *a, struct kd_image_opts *o)
+{
+	static const char *const formats[] = { "image", "cpio", "list" };
+	const char *ucode = a->microcode ? a->microcode : "auto";
+	const char *root = a->cli.opts.root;
+	char msg[128];
+	size_t i;
+
+	for (i = 0; a->format && i < 3 && strcmp(a->format, formats[i]); i++)
+		;
+	if (i == 3) {
+		fprintf(stderr, "kindling build: --format %s: expected image, cpio or list\n",
+			a->format);
+		return 2;
+	}
+	o->format = (enum kd_format)(a->format ? i : 0);
+	if (a->compress && kd_compress_parse(a->compress, &o->compress) < 0) {
+		fprintf(stderr, "kindling build: --compress %s: expected zstd, xz, gzip, lz4 or "
+			"none\n", a->compress);
+		return 2;
+	}
+	if (o->format != KD_FORMAT_IMAGE && a->compress && o->compress != KD_COMPRESS_NONE) {
+		fprintf(stderr, "kindling build: --format %s is never compressed: drop "
+			"--compress %s\n", a->format, a->compress);
+		return 2;
+	}
+	if (o->format != KD_FORMAT_IMAGE)
+		o->compress = KD_COMPRESS_NONE;
+	o->level = a->level;
+	o->has_level = a->has_level && o->compress != KD_COMPRESS_NONE;
+	if (a->has_level && o->format == KD_FORMAT_IMAGE &&
+	    kd_compress_check_level(o->compress, a->level, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "kindling build: %s %d: %s\n",
+			a->level_from_conf ? "kindling.conf: level =" : "--level", a->level, msg);
+		return 2;
+	}
+	if (strcmp(ucode, "none") == 0) {
+		o->microcode = 0;
+	} else if (strcmp(ucode, "all") == 0) {
+		o->microcode = KD_UCODE_INTEL | KD_UCODE_AMD;
+	} else if (strcmp(ucode, "auto") == 0) {
+		/* for another machine (generic, or a ROOT): both vendors */
+		o->microcode = a->generic || (root && *root) ? KD_UCODE_INTEL | KD_UCODE_AMD :
+			       kd_microcode_host_vendor();
+	} else {
+		fprintf(stderr, "kindling build: --microcode %s: expected auto, all or none\n",
+			ucode);
+		return 2;
+	}
+	if (o->format != KD_FORMAT_IMAGE) {
+		/* the kernel looks for early microcode only in the boot loader's initrd */
+		if (a->microcode && o->microcode) {
+			fprintf(stderr, "kindling build: --microcode %s needs --format image: the "
+				"kernel reads early microcode only from the boot loader's "
+				"initrd\n", ucode);
+			return 2;
+		}
+		o->microcode = 0;
+	}
+	return 0;
+}
+
 static int write_image(struct build_args *a, struct kd_ctx *ctx, struct kd_modcache *cache,
 		       const struct kd_plan *plan, struct kd_hooks *hooks, double t0)
 {
 	struct kd_image_opts o = {
-		.output = a->output, .init = a->init, .force = a->force, .level = a->level,
-		.cache = cache, .hooks = hooks,
+		.output = a->output, .init = a->init, .force = a->force, .cache = cache,
+		.hooks = hooks, .detect_text = a->detect_text.s,
 	};
 	struct kd_image_stats st;
 	char *init = a->init ? NULL : default_init();
@@ -573,10 +648,10 @@ static int write_image(struct build_args *a, struct kd_ctx *ctx, struct kd_modca
 
 	if (a->init == NULL)
 		o.init = init;
-	err = get_mtime(&o.mtime);
-	if (err == 0 && a->detect_text.s)
-		err = write_with_detect(ctx, plan, &o, &st, &a->detect_text);
-	else if (err == 0)
+	err = craft_opts(a, &o) ? -EINVAL : 0;
+	if (err == 0)
+		err = get_mtime(&o.mtime);
+	if (err == 0)
 		err = kd_image_write(ctx, plan, &o, &st);
 	free(init);
 	if (err < 0)
@@ -657,6 +732,10 @@ int kd_cmd_build(int argc, char **argv)
 	host_only_default(&a);
 	if (!a.host_only && !a.generic && a.sets.n == 0 && a.adds.n == 0)
 		a.generic = true;
+	if (craft_opts(&a, &(struct kd_image_opts){ 0 }) != 0) {
+		rc = 2;
+		goto out;
+	}
 	if (kd_cli_open(&a.cli, &ctx) < 0) {
 		rc = 2;
 		goto out;

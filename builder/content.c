@@ -505,6 +505,9 @@ int kd_image_content(struct kd_ctx *ctx, const struct kd_plan *plan,
 		err = add_init(&c);
 	if (err == 0 && o->hooks)
 		err = kd_hooks_content(o->hooks, out); /* after the skeleton: its links */
+	if (err == 0 && o->detect_text) /* what host-only detection left out, for explain */
+		err = kd_entries_add(out, "etc/kindling/detect.txt", S_IFREG | 0644,
+				     o->detect_text, strlen(o->detect_text), NULL);
 	if (err == 0)
 		err = add_modules(&c);
 	if (err == 0)

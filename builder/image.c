@@ -1,29 +1,29 @@
 // SPDX-License-Identifier: MIT
 /*
- * Writing the image: one cpio "newc" archive (libarchive), compressed as a
- * single zstd frame (libzstd, on several threads), into a temporary file
- * beside the output that is synced and renamed over it only when complete.
+ * Writing the image: one cpio "newc" archive (libarchive) compressed by one
+ * of compress.c's codecs, after the early microcode cpio (microcode.c); or
+ * one uncompressed cpio; or a gen_init_cpio list and the files it names.
+ * output.c makes the output appear complete or not at all.
  *
  * The archive is reproducible: entries sorted by path (a directory sorts
  * before what it holds), owner 0:0, one mtime for all, inode numbers by
- * position.  zstd's multithreaded output does not depend on the number of
- * threads, so the same inputs give the same bytes on any machine.
+ * position.  Every codec's output is independent of the number of threads,
+ * so the same inputs give the same bytes on any machine.
  */
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <zstd.h>
 
 #include "builder.h"
-
-#define DEFAULT_LEVEL 3
 
 static double now_ms(void)
 {
@@ -124,95 +124,13 @@ static int entry_cmp(const void *a, const void *b)
 	return strcmp(((const struct kd_entry *)a)->path, ((const struct kd_entry *)b)->path);
 }
 
-/* ---- compressed output ---------------------------------------------------- */
-
-struct sink {
-	struct kd_ctx *ctx;
-	const char *name;   /* the temporary file, for messages */
-	int fd;
-	ZSTD_CCtx *z;
-	unsigned char *out;
-	size_t out_cap;
-	unsigned long long raw, written;
-	int err;
-};
-
-static int write_all(struct sink *s, const unsigned char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(s->fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			s->err = -errno;
-			KD_ERR(s->ctx, "%s: write failed: %s", s->name, strerror(errno));
-			return s->err;
-		}
-		p += w;
-		n -= (size_t)w;
-		s->written += (size_t)w;
-	}
-	return 0;
-}
-
-/* Feed bytes to zstd (mode ZSTD_e_end with n == 0 finishes the frame). */
-static int sink_feed(struct sink *s, const void *buf, size_t n, ZSTD_EndDirective mode)
-{
-	ZSTD_inBuffer in = { buf, n, 0 };
-	size_t left;
-
-	do {
-		ZSTD_outBuffer out = { s->out, s->out_cap, 0 };
-
-		left = ZSTD_compressStream2(s->z, &out, &in, mode);
-		if (ZSTD_isError(left)) {
-			s->err = -EIO;
-			KD_ERR(s->ctx, "%s: zstd: %s", s->name, ZSTD_getErrorName(left));
-			return s->err;
-		}
-		if (write_all(s, s->out, out.pos) < 0)
-			return s->err;
-	} while (mode == ZSTD_e_end ? left != 0 : in.pos < in.size);
-	return 0;
-}
+/* ---- the archive ---------------------------------------------------------- */
 
 static la_ssize_t sink_write(struct archive *a, void *data, const void *buf, size_t n)
 {
-	struct sink *s = data;
-
 	(void)a;
-	s->raw += n;
-	if (s->err < 0 || sink_feed(s, buf, n, ZSTD_e_continue) < 0)
-		return -1;
-	return (la_ssize_t)n;
+	return kd_zsink_write(data, buf, n) < 0 ? -1 : (la_ssize_t)n;
 }
-
-static int sink_open(struct sink *s, const struct kd_image_opts *o)
-{
-	unsigned threads = o->threads ? o->threads : kd_cpu_count();
-	int level = o->level ? o->level : DEFAULT_LEVEL;
-
-	s->z = ZSTD_createCCtx();
-	s->out_cap = ZSTD_CStreamOutSize();
-	s->out = malloc(s->out_cap);
-	if (s->z == NULL || s->out == NULL)
-		return -ENOMEM;
-	ZSTD_CCtx_setParameter(s->z, ZSTD_c_compressionLevel, level);
-	ZSTD_CCtx_setParameter(s->z, ZSTD_c_checksumFlag, 1);
-	/* at least one worker: that output does not depend on the count */
-	if (ZSTD_isError(ZSTD_CCtx_setParameter(s->z, ZSTD_c_nbWorkers, (int)threads)))
-		KD_WARN(s->ctx, "this libzstd has no threads: compressing on one core");
-	return 0;
-}
-
-static void sink_close(struct sink *s)
-{
-	ZSTD_freeCCtx(s->z);
-	free(s->out);
-}
-
-/* ---- the archive ---------------------------------------------------------- */
 
 static int write_entry(struct archive *a, struct archive_entry *ae, const struct kd_entry *e,
 		       size_t ino, long long mtime)
@@ -246,7 +164,8 @@ static int write_entry(struct archive *a, struct archive_entry *ae, const struct
 	return 0;
 }
 
-static int write_archive(struct kd_ctx *ctx, const struct kd_entries *e, struct sink *s,
+/* One cpio newc archive of e into s, the stream ended. */
+static int write_archive(struct kd_ctx *ctx, const struct kd_entries *e, struct kd_zsink *s,
 			 long long mtime)
 {
 	struct archive *a = archive_write_new();
@@ -266,11 +185,11 @@ static int write_archive(struct kd_ctx *ctx, const struct kd_entries *e, struct 
 			goto fail;
 	if (archive_write_close(a) != ARCHIVE_OK)
 		goto fail;
-	err = sink_feed(s, NULL, 0, ZSTD_e_end);
+	err = kd_zsink_finish(s);
 	goto out;
 fail:
 	if (s->err == 0)
-		KD_ERR(ctx, "%s: writing the cpio archive: %s", s->name, archive_error_string(a));
+		KD_ERR(ctx, "%s: writing the cpio archive: %s", s->what, archive_error_string(a));
 	err = s->err ? s->err : -EIO;
 out:
 	archive_entry_free(ae);
@@ -279,112 +198,249 @@ out:
 	return err;
 }
 
-/* ---- temporary file and rename -------------------------------------------- */
-
-static char *temp_name(const char *output)
+static int finish_entries(struct kd_entries *e)
 {
-	const char *slash = strrchr(output, '/');
-	struct kd_str s = { 0 };
+	int err = add_parents(e);
 
-	if (slash)
-		kd_str_printf(&s, "%.*s.%s.XXXXXX", (int)(slash - output + 1), output,
-			      slash + 1);
-	else
-		kd_str_printf(&s, ".%s.XXXXXX", output);
-	return s.s;
+	if (err == 0)
+		qsort(e->v, e->n, sizeof(*e->v), entry_cmp);
+	return err;
 }
 
-static void sync_dir(const char *output)
+/* The early microcode cpio, uncompressed, at the start of the output. */
+static int write_microcode(struct kd_ctx *ctx, struct kd_output *out,
+			   const struct kd_image_opts *o, struct kd_image_stats *st)
 {
-	const char *slash = strrchr(output, '/');
-	char *dir = slash ? strndup(output, (size_t)(slash - output + 1)) : kd_strdup(".");
-	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	struct kd_entries early = { 0 };
+	struct kd_zsink s;
+	int err = kd_microcode_entries(ctx, o->microcode, &early);
 
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
+	if (err == 0 && early.n > 0)
+		err = finish_entries(&early);
+	if (err == 0 && early.n > 0) {
+		err = kd_zsink_open(&s, ctx, o->output, KD_COMPRESS_NONE, NULL, 1,
+				    kd_output_write, out);
+		if (err == 0)
+			err = write_archive(ctx, &early, &s, o->mtime);
+		st->microcode_size = s.out;
+		kd_zsink_free(&s);
 	}
-	free(dir);
+	kd_entries_free(&early);
+	return err;
 }
 
-/* Without --force an existing output is never replaced, even one that
- * appeared while we were writing. */
-static int install(struct kd_ctx *ctx, const char *tmp, const struct kd_image_opts *o)
-{
-	int r;
+/* ---- --format list: a gen_init_cpio list and the files it names --------- */
 
-	if (o->force) {
-		r = rename(tmp, o->output);
-	} else {
-		r = renameat2(AT_FDCWD, tmp, AT_FDCWD, o->output, RENAME_NOREPLACE);
-		if (r < 0 && (errno == EINVAL || errno == ENOSYS)) {
-			/* a filesystem without RENAME_NOREPLACE: link fails if it exists */
-			r = link(tmp, o->output);
-			if (r == 0)
-				unlink(tmp);
+struct list_out {
+	struct kd_ctx *ctx;
+	char *dir;          /* OUTPUT.d, absolute */
+	struct kd_str text;
+};
+
+static bool plain_name(const char *s)
+{
+	for (; *s; s++)
+		if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+			return false;
+	return true;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb, (void)flag, (void)ftw;
+	return remove(path) < 0 ? -1 : 0;
+}
+
+#define LIST_MARK ".kindling-list"
+
+/* A fresh OUTPUT.d: one from an earlier --format list is replaced with
+ * --force, anything else there is refused. */
+static int list_dir(struct list_out *l, const struct kd_image_opts *o)
+{
+	const char *slash = strrchr(o->output, '/');
+	char *parent = slash ? strndup(o->output, (size_t)(slash - o->output + 1)) :
+			       kd_strdup(".");
+	char real[PATH_MAX], *mark;
+	struct kd_str d = { 0 };
+	struct stat sb;
+	int err = 0;
+
+	if (parent == NULL || realpath(parent, real) == NULL) {
+		err = parent ? -errno : -ENOMEM;
+		KD_ERR(l->ctx, "%s: cannot find the output's directory: %s", o->output,
+		       strerror(-err));
+		free(parent);
+		return err;
+	}
+	free(parent);
+	kd_str_printf(&d, "%s/%s.d", strcmp(real, "/") ? real : "",
+		      slash ? slash + 1 : o->output);
+	l->dir = d.s;
+	if (l->dir == NULL)
+		return -ENOMEM;
+	mark = kd_path_join(l->dir, LIST_MARK);
+	if (lstat(l->dir, &sb) == 0) {
+		if (!o->force) {
+			KD_ERR(l->ctx, "%s: already exists (use --force to replace it)", l->dir);
+			err = -EEXIST;
+		} else if (!S_ISDIR(sb.st_mode) || lstat(mark, &sb) < 0) {
+			KD_ERR(l->ctx, "%s: exists and was not made by kindling --format list: "
+			       "not replacing it", l->dir);
+			err = -EEXIST;
+		} else if (nftw(l->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+			err = -errno;
+			KD_ERR(l->ctx, "%s: cannot remove the old files: %s", l->dir,
+			       strerror(errno));
 		}
 	}
-	if (r < 0) {
-		r = -errno;
-		if (r == -EEXIST)
-			KD_ERR(ctx, "%s: already exists (use --force to replace it)", o->output);
-		else
-			KD_ERR(ctx, "%s: cannot put the image in place: %s", o->output,
-			       strerror(-r));
-		return r;
+	if (err == 0 && mkdir(l->dir, 0755) < 0) {
+		err = -errno;
+		KD_ERR(l->ctx, "%s: cannot create: %s", l->dir, strerror(errno));
 	}
-	sync_dir(o->output);
-	return 0;
+	if (err == 0) {
+		int fd = open(mark, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+		if (fd < 0) {
+			err = -errno;
+			KD_ERR(l->ctx, "%s: cannot create: %s", mark, strerror(errno));
+		} else {
+			close(fd);
+		}
+	}
+	free(mark);
+	return err;
 }
+
+static int list_file(struct list_out *l, const struct kd_entry *e, const char *where)
+{
+	int fd = open(where, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	size_t off = 0;
+	int err = 0;
+
+	if (fd < 0)
+		goto fail;
+	while (off < e->size) {
+		ssize_t w = write(fd, e->data + off, e->size - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			goto fail;
+		off += (size_t)w;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	return 0;
+fail:
+	err = -errno;
+	KD_ERR(l->ctx, "%s: cannot write: %s", where, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+static int list_entry(struct list_out *l, const struct kd_entry *e)
+{
+	unsigned perm = e->mode & 07777;
+	char *where;
+	int err = 0;
+
+	if (!plain_name(e->path) || (S_ISLNK(e->mode) && !plain_name((const char *)e->data))) {
+		KD_ERR(l->ctx, "/%s: a name with white space cannot be in a gen_init_cpio list",
+		       e->path);
+		return -EINVAL;
+	}
+	switch (e->mode & S_IFMT) {
+	case S_IFDIR:
+		kd_str_printf(&l->text, "dir /%s 0%o 0 0\n", e->path, perm);
+		where = kd_path_join(l->dir, e->path);
+		if (mkdir(where, 0755) < 0 && errno != EEXIST) {
+			err = -errno;
+			KD_ERR(l->ctx, "%s: cannot create: %s", where, strerror(errno));
+		}
+		free(where);
+		return err;
+	case S_IFREG:
+		where = kd_path_join(l->dir, e->path);
+		kd_str_printf(&l->text, "file /%s %s 0%o 0 0\n", e->path, where, perm);
+		err = list_file(l, e, where);
+		free(where);
+		return err;
+	case S_IFLNK:
+		kd_str_printf(&l->text, "slink /%s %s 0%o 0 0\n", e->path, (const char *)e->data,
+			      perm);
+		return 0;
+	case S_IFCHR:
+	case S_IFBLK:
+		kd_str_printf(&l->text, "nod /%s 0%o 0 0 %c %u %u\n", e->path, perm,
+			      S_ISCHR(e->mode) ? 'c' : 'b', e->rdev_major, e->rdev_minor);
+		return 0;
+	}
+	KD_ERR(l->ctx, "/%s: a file type a gen_init_cpio list cannot hold", e->path);
+	return -EINVAL;
+}
+
+static int write_list(struct kd_ctx *ctx, const struct kd_entries *e,
+		      const struct kd_image_opts *o, struct kd_output *out,
+		      struct kd_image_stats *st)
+{
+	struct list_out l = { .ctx = ctx };
+	int err = list_dir(&l, o);
+
+	if (err == 0)
+		kd_str_printf(&l.text, "# gen_init_cpio list (usr/gen_init_cpio.c) written by "
+			      "kindling; the files are in %s\n", l.dir);
+	for (size_t i = 0; i < e->n && err == 0; i++)
+		err = list_entry(&l, &e->v[i]);
+	if (err == 0 && l.text.s == NULL)
+		err = -ENOMEM;
+	if (err == 0)
+		err = kd_output_write(out, l.text.s, l.text.len);
+	st->raw_size = st->size = l.text.len;
+	kd_str_free(&l.text);
+	free(l.dir);
+	return err;
+}
+
+/* ---- the output ----------------------------------------------------------- */
 
 int kd_image_write_entries(struct kd_ctx *ctx, struct kd_entries *e,
 			   const struct kd_image_opts *o, struct kd_image_stats *st)
 {
-	struct sink s = { .ctx = ctx, .fd = -1 };
-	char *tmp = temp_name(o->output);
+	struct kd_image_stats local = { 0 };
+	enum kd_compress comp = o->format == KD_FORMAT_IMAGE ? o->compress : KD_COMPRESS_NONE;
+	struct kd_output out = { .fd = -1, .dirfd = -1 };
+	struct kd_zsink s = { 0 };
 	int err;
 
-	err = add_parents(e);
-	if (err < 0)
-		goto out;
-	qsort(e->v, e->n, sizeof(*e->v), entry_cmp);
-	s.name = tmp;
-	err = sink_open(&s, o);
-	if (err < 0)
-		goto out;
-	s.fd = mkostemp(tmp, O_CLOEXEC);
-	if (s.fd < 0) {
-		err = -errno;
-		KD_ERR(ctx, "%s: cannot create a temporary file beside the output: %s", tmp,
-		       strerror(errno));
-		goto out;
+	if (st == NULL)
+		st = &local;
+	err = finish_entries(e);
+	st->n_entries = e->n;
+	if (err == 0)
+		err = kd_output_open(ctx, &out, o->output, o->force);
+	if (err == 0 && o->format == KD_FORMAT_LIST) {
+		err = write_list(ctx, e, o, &out, st);
+		goto commit;
 	}
-	if (fchmod(s.fd, 0600) < 0)
-		err = -errno;
+	if (err == 0 && o->format == KD_FORMAT_IMAGE && o->microcode)
+		err = write_microcode(ctx, &out, o, st);
+	if (err == 0)
+		err = kd_zsink_open(&s, ctx, o->output, comp, o->has_level ? &o->level : NULL,
+				    o->threads, kd_output_write, &out);
 	if (err == 0)
 		err = write_archive(ctx, e, &s, o->mtime);
-	if (err == 0 && fsync(s.fd) < 0) {
-		err = -errno;
-		KD_ERR(ctx, "%s: fsync failed: %s", tmp, strerror(errno));
-	}
-	if (close(s.fd) < 0 && err == 0) {
-		err = -errno;
-		KD_ERR(ctx, "%s: close failed: %s", tmp, strerror(errno));
-	}
+	st->raw_size = s.in;
+	st->size = s.out + st->microcode_size;
+commit:
 	if (err == 0)
-		err = install(ctx, tmp, o);
-	if (err < 0)
-		unlink(tmp);
-out:
+		err = kd_output_commit(&out);
+	kd_output_close(&out);
+	kd_zsink_free(&s);
 	if (err == -ENOMEM)
 		KD_ERR(ctx, "%s: out of memory writing the image", o->output);
-	if (st) {
-		st->n_entries = e->n;
-		st->raw_size = s.raw;
-		st->size = s.written;
-	}
-	sink_close(&s);
-	free(tmp);
 	return err;
 }
 
