@@ -341,6 +341,29 @@ const char *kd_img_comp_name(enum kd_img_comp c);
 int kd_img_decode(struct kd_ctx *ctx, const char *what, enum kd_img_comp comp,
 		  const void *in, size_t n, size_t max, struct kd_buf *out, size_t *used);
 
+/* ---- imgplan.c: a built image's files and plan (ls, explain, check) ---- */
+struct kp_plan;
+/* Copy a plan out of cpio data (unaligned) and check it (kp_plan_open). */
+int kd_plan_load(struct kd_ctx *ctx, const char *what, const void *data, size_t size,
+		 struct kp_plan *p, void **copy);
+struct kd_imgfiles {
+	const char *path;
+	struct kd_img img;
+	struct kd_cpio_entry *v;  /* every entry, image order */
+	size_t n, cap;
+	struct kd_map index;      /* path without leading '/' -> its last entry */
+	const struct kd_cpio_entry *plan_entry;
+	struct kp_plan *plan;     /* NULL: the image has no /etc/kindling/plan */
+	void *plan_copy;
+};
+/* Every entry of every segment, and the plan when there is one. */
+int kd_imgfiles_open(struct kd_ctx *ctx, const char *path, struct kd_imgfiles *f);
+/* -ENOENT, logged naming the image, when it has no plan. */
+int kd_imgfiles_need_plan(struct kd_ctx *ctx, const struct kd_imgfiles *f);
+/* An entry by path ("/etc/x" or "etc/x"), or NULL. */
+const struct kd_cpio_entry *kd_imgfiles_get(const struct kd_imgfiles *f, const char *path);
+void kd_imgfiles_free(struct kd_imgfiles *f);
+
 /* ---- modcache.c: module files read once, decompressed in parallel ------ */
 typedef int (*kd_work_fn)(void *data, size_t i);
 unsigned kd_cpu_count(void);
