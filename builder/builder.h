@@ -601,5 +601,7 @@ int kd_cmd_build(int argc, char **argv);
 int kd_cmd_ls(int argc, char **argv);
 int kd_cmd_cat(int argc, char **argv);
 int kd_cmd_extract(int argc, char **argv);
+int kd_cmd_explain(int argc, char **argv);
+int kd_cmd_check(int argc, char **argv);
 
 #endif

@@ -20,6 +20,8 @@ static const struct subcommand commands[] = {
 	{ "ls", kd_cmd_ls, "list the segments and entries of any initramfs" },
 	{ "cat", kd_cmd_cat, "write one entry of an initramfs to stdout" },
 	{ "extract", kd_cmd_extract, "unpack an initramfs into a directory, safely" },
+	{ "explain", kd_cmd_explain, "say why a module is in a kindling image" },
+	{ "check", kd_cmd_check, "check that a kindling image can boot: kernel, deps, symbols, root" },
 };
 
 static void usage(FILE *f)
