@@ -452,6 +452,7 @@ struct kd_buildconf {
 	char *default_root;  /* root= when the command line has none, NULL: not set */
 	int level;           /* 0..22, -1: not set */
 	long long root_timeout; /* seconds, -1: not set */
+	int hostonly;        /* hostonly = yes|no: 1 or 0, -1: not set */
 };
 void kd_buildconf_init(struct kd_buildconf *c);
 void kd_buildconf_free(struct kd_buildconf *c);
@@ -556,6 +557,82 @@ int kd_image_write_entries(struct kd_ctx *ctx, struct kd_entries *e,
 int kd_image_write(struct kd_ctx *ctx, const struct kd_plan *plan,
 		   const struct kd_image_opts *o, struct kd_image_stats *st);
 
+/* ---- detect.c, rootchain.c: what this machine needs (host-only) -------
+ * Every modalias under SYSROOT/sys/devices and the root filesystem's chain
+ * of block devices, matched against the TARGET kernel's database in ctx
+ * (kd_lookup), never the running kernel's driver links or /sys/module. */
+enum {
+	KD_DETECT_STORAGE = 1u << 0,  /* disk controllers and disks (pci class 01, virtio
+					 block/scsi, nvme, ata, scsi, mmc, usb-storage) */
+	KD_DETECT_USB_HOST = 1u << 1, /* USB host controllers (pci class 0c03), hubs */
+	KD_DETECT_INPUT = 1u << 2,    /* keyboards: hid, i2c-hid, PS/2 (serio, atkbd) */
+	KD_DETECT_ROOT_ONLY = 1u << 31, /* nothing beyond the root chain */
+	KD_DETECT_DEFAULT = KD_DETECT_STORAGE | KD_DETECT_USB_HOST | KD_DETECT_INPUT,
+};
+struct kd_detect_opts {
+	const char *sysroot;     /* "" or NULL: the live system; else a fixture root holding
+				    sys/, proc/self/mountinfo, etc/fstab, dev/disk/... */
+	const char *root_device; /* /dev/NAME, UUID=, LABEL=, PARTUUID=, PARTLABEL=,
+				    /dev/disk/by-*, /dev/mapper/NAME; NULL: see fstab */
+	const char *fstab;       /* NULL: SYSROOT/etc/fstab for early mounts, and the root
+				    is mountinfo's '/'; set (the target's fstab when building
+				    in a chroot): its '/' entry names the root */
+	unsigned policy;         /* KD_DETECT_* beyond the root chain; 0: KD_DETECT_DEFAULT */
+};
+struct kd_detect_item {
+	char *module;      /* normalised target-kernel module name */
+	char *reason;      /* every reason, "; "-separated, in the order found */
+	bool builtin;      /* built into the target kernel: nothing to add */
+	bool root;         /* root chain or early mount: load at every boot */
+};
+struct kd_detect_skip {
+	char *what;        /* "/sys/devices/...", "module snd_hda_intel" */
+	char *why;
+};
+struct kd_detect {
+	struct kd_detect_item *items; /* sorted by module */
+	size_t n_items;
+	struct kd_detect_skip *skips; /* sorted by what */
+	size_t n_skips;
+	char *root_spec;   /* the default root=: fstab's spec, else UUID=, else /dev/NAME */
+	char *root_fstype; /* "ext4" */
+	char *root_source; /* the block device, "/dev/vda" */
+};
+/* 0, or a negative errno (logged, naming the file or device). */
+int kd_detect_run(struct kd_ctx *ctx, const struct kd_detect_opts *o, struct kd_detect *out);
+void kd_detect_free(struct kd_detect *d);
+/* What `kindling detect` prints (and the image's etc/kindling/detect.txt):
+ *   root SOURCE FSTYPE SPEC
+ *   module NAME: REASON          (one per item; "builtin NAME: ..." when built in)
+ *   skip WHAT: WHY */
+int kd_detect_format(const struct kd_detect *d, struct kd_str *out);
+/* Internal, shared by detect.c and rootchain.c. */
+struct kd_detector {
+	struct kd_ctx *ctx;
+	const struct kd_detect_opts *o;
+	struct kd_detect *out;
+	char *sysroot;        /* "" for the live system, else without a trailing '/' */
+	char *sysroot_real;   /* its realpath, "" for "/" */
+	unsigned policy;
+	struct kd_map items;  /* module name -> index in out->items */
+	struct kd_map seen;   /* sysfs device directories the root chain took */
+	size_t cap_items, cap_skips;
+};
+/* Look alias (a modalias, fs-ext4, dm-crypt, a name) up; every module found
+ * becomes an item with reason.  The number of modules found, or -errno. */
+int kd_detect_alias(struct kd_detector *r, const char *alias, const char *reason, bool root);
+int kd_detect_skip(struct kd_detector *r, const char *what, const char *why);
+/* A device (sysfs dir, relative) no alias matches: 1 when the running kernel's
+ * bound driver is built into the target (item added, builtin), else 0. */
+int kd_detect_builtin_fallback(struct kd_detector *r, const char *dev, const char *reason,
+			       bool root);
+/* "SYSROOT" + rel (rel starts with '/'); malloc'd. */
+char *kd_detect_path(struct kd_detector *r, const char *rel);
+/* A small sysfs attribute, trailing blanks cut: length, or -errno. */
+int kd_detect_read(const char *path, char *buf, size_t size);
+/* rootchain.c: the root (and early mounts): fills out->root_*, adds items. */
+int kd_rootchain_run(struct kd_detector *r);
+
 /* ---- cli.c: the options every subcommand shares ------------------------
  * -k/--kver KVER, -r/--root ROOT, --moddir DIR, -C/--config-dir DIR
  * (repeatable; replaces kmod's default modprobe.d list), -v/--verbose,
@@ -601,6 +678,7 @@ int kd_cmd_build(int argc, char **argv);
 int kd_cmd_ls(int argc, char **argv);
 int kd_cmd_cat(int argc, char **argv);
 int kd_cmd_extract(int argc, char **argv);
+int kd_cmd_detect(int argc, char **argv);
 int kd_cmd_explain(int argc, char **argv);
 int kd_cmd_check(int argc, char **argv);
 

@@ -13,6 +13,7 @@
 
 #include "builder.h"
 #include "ctx.h" /* a log-only context for kindling.conf */
+#include "plan.h" /* KP_PLAN_HOST_ONLY */
 
 enum {
 	OPT_GENERIC = KD_OPT_FIRST_FREE, OPT_SET, OPT_ADD, OPT_OMIT, OPT_FORCE, OPT_INIT,
@@ -21,6 +22,8 @@ enum {
 /* kindling.conf's own flags (see the conffile section below) */
 enum { OPT_CONFIG = KD_OPT_FIRST_FREE + 0x80, OPT_NO_CONFIG, OPT_DEFAULT_CMDLINE,
 	OPT_ROOT_TIMEOUT };
+/* host-only images (builder/detect.c; see the host-only section below) */
+enum { OPT_HOST_ONLY = KD_OPT_FIRST_FREE + 0x40, OPT_SYSROOT, OPT_ROOT_DEVICE };
 
 /* Repeated options: pointers into argv. */
 struct list {
@@ -38,6 +41,10 @@ struct build_args {
 	const char *config, *default_cmdline;
 	bool no_config;
 	unsigned root_timeout;
+	/* host-only: --host-only, or the default (see host_only_default) */
+	bool host_only, generic_flag;
+	int hostonly_conf; /* kindling.conf hostonly: 1, 0, -1 not set */
+	const char *sysroot, *root_device;
 };
 
 #define CONF_USAGE \
@@ -51,6 +58,15 @@ struct build_args {
 	{ "no-config", no_argument, NULL, OPT_NO_CONFIG }, \
 	{ "default-cmdline", required_argument, NULL, OPT_DEFAULT_CMDLINE }, \
 	{ "root-timeout", required_argument, NULL, OPT_ROOT_TIMEOUT }
+#define HOST_ONLY_USAGE \
+	"  --host-only       the modules this machine needs (kindling detect), the\n" \
+	"                    default without -r, --moddir, --set, --add, --generic\n" \
+	"  --sysroot DIR     detect from DIR's sys/, proc/, etc/fstab, dev/disk\n" \
+	"  --root-device DEV the root device for --host-only (default: the mounted /)\n"
+#define HOST_ONLY_LONGOPTS \
+	{ "host-only", no_argument, NULL, OPT_HOST_ONLY }, \
+	{ "sysroot", required_argument, NULL, OPT_SYSROOT }, \
+	{ "root-device", required_argument, NULL, OPT_ROOT_DEVICE }
 
 static void usage(FILE *f)
 {
@@ -71,6 +87,7 @@ static void usage(FILE *f)
 	      "  --print-plan      print the load plan (-o is then optional)\n"
 	      "  --level N         zstd compression level (default 3)\n", f);
 	fputs(CONF_USAGE, f);
+	fputs(HOST_ONLY_USAGE, f);
 }
 
 static int list_add(struct list *l, const char *s)
@@ -102,6 +119,7 @@ static int own_option(struct build_args *a, int opt, const char *arg)
 		return 0;
 	case OPT_GENERIC:
 		a->generic = true;
+		a->generic_flag = true;
 		return 0;
 	case OPT_FORCE:
 		a->force = true;
@@ -196,6 +214,7 @@ static int conf_apply(struct build_args *a, const struct kd_buildconf *c)
 		a->root_timeout = (unsigned)c->root_timeout;
 	if (c->level > 0)
 		a->level = c->level;
+	a->hostonly_conf = c->hostonly;
 	/* TODO(--compress, --microcode): c->compress and c->microcode are parsed
 	 * and validated; connect them here to the fields that option adds.
 	 * c->hooks is kept for the hooks issue. */
@@ -203,6 +222,92 @@ static int conf_apply(struct build_args *a, const struct kd_buildconf *c)
 }
 
 static int parse_args(struct build_args *a, int argc, char **argv);
+
+/* ---- host-only images (builder/detect.c) --------------------------------
+ * The detected modules join the wants with their reasons (root-chain ones
+ * load at every boot), the plan is marked KP_PLAN_HOST_ONLY, the detected
+ * root is the default root= unless --root-default, and what detection left
+ * out is written to etc/kindling/detect.txt for `kindling explain`. */
+
+#define DETECT_TXT "etc/kindling/detect.txt"
+
+/* 1: handled, 0: not ours. */
+static int host_only_option(struct build_args *a, int opt, const char *arg)
+{
+	switch (opt) {
+	case OPT_HOST_ONLY:
+		a->host_only = true;
+		return 1;
+	case OPT_SYSROOT:
+		a->sysroot = arg;
+		return 1;
+	case OPT_ROOT_DEVICE:
+		a->root_device = arg;
+		return 1;
+	}
+	return 0;
+}
+
+/* Host-only unless told otherwise: kindling.conf's hostonly, else when
+ * building for this machine with no module choice of its own. */
+static void host_only_default(struct build_args *a)
+{
+	if (a->host_only || a->generic_flag)
+		return;
+	if (a->hostonly_conf >= 0) {
+		a->host_only = a->hostonly_conf == 1;
+		return;
+	}
+	a->host_only = !a->generic && a->sets.n == 0 && a->adds.n == 0 &&
+		       a->cli.opts.root == NULL && a->cli.opts.moddir == NULL;
+}
+
+static int want_detected(struct build_args *a, struct kd_ctx *ctx, struct kd_wants *w,
+			 struct kd_detect *d, struct kd_str *text)
+{
+	struct kd_detect_opts o = { .sysroot = a->sysroot, .root_device = a->root_device };
+	struct kd_str fstab = { 0 };
+	int err;
+
+	/* a chroot (-r ROOT): its fstab names the root */
+	if (a->sysroot == NULL && a->cli.opts.root && *a->cli.opts.root) {
+		kd_str_printf(&fstab, "%s/etc/fstab", a->cli.opts.root);
+		o.fstab = fstab.s;
+	}
+	err = kd_detect_run(ctx, &o, d);
+	kd_str_free(&fstab);
+	for (size_t i = 0; i < d->n_items && err == 0; i++) {
+		if (d->items[i].builtin)
+			continue; /* nothing to add; the plan lists the kernel's built-ins */
+		err = kd_wants_add(w, d->items[i].module, d->items[i].reason,
+				   d->items[i].root ? KD_WANT_LOAD : 0);
+	}
+	if (err == 0)
+		err = kd_detect_format(d, text);
+	if (err == 0)
+		KD_INFO(ctx, "host-only: %zu modules detected, root %s (%s), default root=%s",
+			d->n_items, d->root_source, d->root_fstype ? d->root_fstype : "type unknown",
+			d->root_spec);
+	return err;
+}
+
+/* kd_image_write, with the detection report added to the entries. */
+static int write_with_detect(struct kd_ctx *ctx, const struct kd_plan *plan,
+			     const struct kd_image_opts *o, struct kd_image_stats *st,
+			     const struct kd_str *text)
+{
+	struct kd_entries e = { 0 };
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	err = kd_image_content(ctx, plan, o, &e, st);
+	if (err == 0)
+		err = kd_entries_add(&e, DETECT_TXT, S_IFREG | 0644, text->s, text->len, NULL);
+	if (err == 0)
+		err = kd_image_write_entries(ctx, &e, o, st);
+	kd_entries_free(&e);
+	return err;
+}
 
 /* Parse argv once for -r/--config/--no-config, read the files into c, fill
  * a from them, then parse argv for real.  0, 1 (help) or 2, as parse_args. */
@@ -245,6 +350,7 @@ static int parse_args(struct build_args *a, int argc, char **argv)
 		{ "level", required_argument, NULL, OPT_LEVEL },
 		{ "help", no_argument, NULL, 'h' },
 		CONF_LONGOPTS,
+		HOST_ONLY_LONGOPTS,
 		{ 0 },
 	};
 	int opt;
@@ -265,6 +371,8 @@ static int parse_args(struct build_args *a, int argc, char **argv)
 		if (r < 0)
 			return 2;
 		if (r == 1)
+			continue;
+		if (host_only_option(a, opt, optarg))
 			continue;
 		if (opt == '?' || own_option(a, opt, optarg) < 0)
 			return 2;
@@ -394,7 +502,7 @@ static double now_ms(void)
 }
 
 static int write_image(struct build_args *a, struct kd_ctx *ctx, struct kd_modcache *cache,
-		       const struct kd_plan *plan, double t0)
+		       const struct kd_plan *plan, double t0, const struct kd_str *detect_text)
 {
 	struct kd_image_opts o = {
 		.output = a->output, .init = a->init, .force = a->force, .level = a->level,
@@ -407,7 +515,9 @@ static int write_image(struct build_args *a, struct kd_ctx *ctx, struct kd_modca
 	if (a->init == NULL)
 		o.init = init;
 	err = get_mtime(&o.mtime);
-	if (err == 0)
+	if (err == 0 && detect_text->s)
+		err = write_with_detect(ctx, plan, &o, &st, detect_text);
+	else if (err == 0)
 		err = kd_image_write(ctx, plan, &o, &st);
 	free(init);
 	if (err < 0)
@@ -426,23 +536,33 @@ static int build(struct build_args *a, struct kd_ctx *ctx, double t0)
 	struct kd_wants w = { 0 };
 	struct kd_modcache cache;
 	struct kd_plan plan = { 0 };
+	struct kd_detect detected = { 0 };
+	struct kd_str detect_text = { 0 };
 	int err = 0;
 
 	kd_modcache_init(&cache, ctx, 0);
 	/* --add first: its reason wins over a set's for the same module */
 	for (size_t i = 0; i < a->adds.n && err == 0; i++)
 		err = kd_wants_add(&w, a->adds.v[i], "--add", KD_WANT_LOAD | KD_WANT_REQUIRED);
+	if (err == 0 && a->host_only)
+		err = want_detected(a, ctx, &w, &detected, &detect_text);
+	if (err == 0 && a->host_only && po.default_root == NULL)
+		po.default_root = detected.root_spec;
 	if (err == 0)
 		err = want_sets(a, ctx, &cache, &w);
 	KD_DBG(ctx, "sets expanded: %zu names, %.0f ms", w.n, now_ms() - t0);
 	if (err == 0)
 		err = kd_plan_build(ctx, &w, &po, &plan);
 	KD_DBG(ctx, "plan computed: %zu modules, %.0f ms", plan.n, now_ms() - t0);
+	if (err == 0 && a->host_only)
+		plan.flags |= KP_PLAN_HOST_ONLY;
 	if (err == 0 && a->print_plan)
 		kd_plan_print(ctx, &plan, stdout);
 	if (err == 0 && a->output)
-		err = write_image(a, ctx, &cache, &plan, t0);
+		err = write_image(a, ctx, &cache, &plan, t0, &detect_text);
 	kd_plan_free(&plan);
+	kd_detect_free(&detected);
+	kd_str_free(&detect_text);
 	kd_wants_free(&w);
 	kd_modcache_free(&cache);
 	return err;
@@ -471,7 +591,8 @@ int kd_cmd_build(int argc, char **argv)
 			a.output);
 		goto out;
 	}
-	if (!a.generic && a.sets.n == 0 && a.adds.n == 0)
+	host_only_default(&a);
+	if (!a.host_only && !a.generic && a.sets.n == 0 && a.adds.n == 0)
 		a.generic = true;
 	if (kd_cli_open(&a.cli, &ctx) < 0) {
 		rc = 2;

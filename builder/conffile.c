@@ -40,6 +40,7 @@ void kd_buildconf_init(struct kd_buildconf *c)
 	memset(c, 0, sizeof(*c));
 	c->level = -1;
 	c->root_timeout = -1;
+	c->hostonly = -1;
 }
 
 static void strv_free(char **v, size_t n)
@@ -201,6 +202,17 @@ static int key_default_root(struct line *l)
 	return set_string(l, &l->c->default_root);
 }
 
+static int key_hostonly(struct line *l)
+{
+	if (strcmp(l->val, "yes") == 0 || strcmp(l->val, "no") == 0) {
+		l->c->hostonly = l->val[0] == 'y';
+		return 0;
+	}
+	KD_ERR(l->ctx, "%s line %u: %s: '%s' is not one of yes|no", l->file, l->no, l->key,
+	       l->val);
+	return -EINVAL;
+}
+
 static const struct key keys[] = {
 	{ "sets", key_sets },
 	{ "add", key_add },
@@ -212,6 +224,7 @@ static const struct key keys[] = {
 	{ "root_timeout", key_root_timeout },
 	{ "default_root", key_default_root },
 	{ "hooks", key_hooks },
+	{ "hostonly", key_hostonly },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))

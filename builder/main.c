@@ -20,6 +20,7 @@ static const struct subcommand commands[] = {
 	{ "ls", kd_cmd_ls, "list the segments and entries of any initramfs" },
 	{ "cat", kd_cmd_cat, "write one entry of an initramfs to stdout" },
 	{ "extract", kd_cmd_extract, "unpack an initramfs into a directory, safely" },
+	{ "detect", kd_cmd_detect, "print the modules this machine needs to boot, and why" },
 	{ "explain", kd_cmd_explain, "say why a module is in a kindling image" },
 	{ "check", kd_cmd_check, "check that a kindling image can boot: kernel, deps, symbols, root" },
 };

@@ -140,7 +140,8 @@ static void test_bad_lines(void **state)
 		"= zstd\n"
 		"add = ok_module\n"), -EINVAL);
 	assert_logged(f, "t.conf line 1: unknown key 'colour' (known: sets, add, omit, "
-		      "compress, level, microcode, cmdline, root_timeout, default_root, hooks)");
+		      "compress, level, microcode, cmdline, root_timeout, default_root, hooks, "
+		      "hostonly)");
 	assert_logged(f, "t.conf line 2: expected key = value");
 	assert_logged(f, "t.conf line 3: compress: 'bzip2' is not one of zstd|xz|gzip|lz4|none");
 	assert_logged(f, "t.conf line 4: level: 'fast' is not an integer from 0 to 22");
