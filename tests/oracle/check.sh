@@ -85,6 +85,32 @@ for k in $kernels; do
 		"^ok: root /dev/vda: filesystem ext4" "ready to boot"
 	if grep -q '^problem' "$work/out"; then fail "$k: generic image: a problem line" "$work/out"; fi
 
+	# host-only: its own default root= (this machine's /dev/vda)
+	if build "$work/host.img" -k "$k" --host-only; then
+		run "$work/out" "$kd" check "$work/host.img"
+		expect "$k: host-only image is ready (its default root)" 0 "$rc" "$work/out" \
+			"host-only$" "^ok: root /dev/vda: filesystem ext4" \
+			"^ok: root /dev/vda: device /dev/vda, its chain needs [1-9]" \
+			"^ok: symbols: " "ready to boot"
+		run "$work/out" "$kd" explain "$work/host.img" virtio_blk
+		expect "$k: explain a root-chain module of a host-only image" 0 "$rc" "$work/out" \
+			"^  reason: +root chain: vda: .*modalias virtio:d00000002v00001AF4" "^  flags: +load$"
+		run "$work/out" "$kd" explain "$work/host.img" virtio_net
+		expect "$k: explain a module detection left out" 1 "$rc" "$work/out" \
+			"^virtio_net: not in the image" "^  host-only detection \(/etc/kindling/detect.txt\):" \
+			"^    skip /sys/devices/.*not needed to boot.*would be virtio_net"
+	else
+		fail "$k: kindling build --host-only" "$work/build.log"
+	fi
+	if build "$work/novirtio.img" -k "$k" --generic --omit virtio_blk; then
+		run "$work/out" "$kd" check "$work/novirtio.img" --root /dev/vda
+		expect "$k: image built with --omit virtio_blk fails naming virtio_blk" 1 "$rc" \
+			"$work/out" "^problem: root /dev/vda: module virtio_blk is not in the image; the root chain needs it: root chain: vda: " \
+			"1 problem: not ready to boot"
+	else
+		fail "$k: kindling build --omit virtio_blk" "$work/build.log"
+	fi
+
 	# a kernel that is not there; fs-TYPE of a root whose device is unknown here
 	run "$work/out" "$kd" check "$img" -k 0.0.0-none --root UUID=0000 --rootfstype ext4
 	expect "$k: check -k for a missing kernel fails naming it" 1 "$rc" "$work/out" \
