@@ -102,8 +102,12 @@ s_it=$(stat -c %s "$out/itools.img")
 s_dr=$(stat -c %s "$out/dracut.img")
 
 # does each image hold the root disk's driver?
-has_virtio_blk() { "$BUILD/kindling" ls "$1" 2>/dev/null | grep -q '/virtio_blk\.ko'; }
-vb() { if has_virtio_blk "$1"; then echo yes; else echo "**no**"; fi; }
+# (kindling ls prints "MODE SIZE PATH"; tiny-initramfs keeps modules at the top)
+has_virtio_blk() { "$BUILD/kindling" ls "$1" 2>/dev/null | grep -qE '[ /]virtio_blk\.ko(\.[a-z]+)?$'; }
+vb() {
+	if ! "$BUILD/kindling" ls "$1" >/dev/null 2>&1; then echo "(unreadable)"
+	elif has_virtio_blk "$1"; then echo yes; else echo "**no**"; fi
+}
 
 st_kd=() st_kd9=() st_tiny=()
 for i in $(seq "$BOOTS"); do
@@ -117,7 +121,8 @@ m_tiny=$(kb_median "${st_tiny[@]}")
 
 r() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 kb() { awk -v a="$1" 'BEGIN { printf "%.0f KB", a / 1000 }'; }
-met() { if awk -v c="$1" 'BEGIN { exit !(c) }'; then echo "met"; else echo "**not met**"; fi; }
+# met EXPR: EXPR (numbers and operators only) evaluated by awk
+met() { if awk "BEGIN { exit !($1) }"; then echo "met"; else echo "**not met**"; fi; }
 dr_boot="not booted: no virtio_blk"
 has_virtio_blk "$out/dracut.img" && dr_boot="not booted (has virtio_blk)"
 
