@@ -45,6 +45,7 @@ struct build_args {
 	bool host_only, generic_flag;
 	int hostonly_conf; /* kindling.conf hostonly: 1, 0, -1 not set */
 	const char *sysroot, *root_device;
+	struct kd_str detect_text; /* etc/kindling/detect.txt of the image */
 };
 
 #define CONF_USAGE \
@@ -75,7 +76,8 @@ static void usage(FILE *f)
 	      "         [--init PATH] [--sets-dir DIR]... [--root-default SPEC] [--print-plan]\n"
 	      "Writes an initramfs for kernel KVER: the modules of the sets and --add\n"
 	      "modules with their dependencies, the load plan and the init.\n"
-	      "  --generic         the sets listed in default.list (the default)\n"
+	      "  --generic         the sets listed in default.list (the default with -r,\n"
+	      "                    --moddir; see --host-only)\n"
 	      "  --set NAME        the modules of modules-sets/NAME.set\n"
 	      "  --add MOD         a module (or alias) loaded at every boot\n"
 	      "  --omit MOD        never put MOD in the image\n"
@@ -502,7 +504,7 @@ static double now_ms(void)
 }
 
 static int write_image(struct build_args *a, struct kd_ctx *ctx, struct kd_modcache *cache,
-		       const struct kd_plan *plan, double t0, const struct kd_str *detect_text)
+		       const struct kd_plan *plan, double t0)
 {
 	struct kd_image_opts o = {
 		.output = a->output, .init = a->init, .force = a->force, .level = a->level,
@@ -515,8 +517,8 @@ static int write_image(struct build_args *a, struct kd_ctx *ctx, struct kd_modca
 	if (a->init == NULL)
 		o.init = init;
 	err = get_mtime(&o.mtime);
-	if (err == 0 && detect_text->s)
-		err = write_with_detect(ctx, plan, &o, &st, detect_text);
+	if (err == 0 && a->detect_text.s)
+		err = write_with_detect(ctx, plan, &o, &st, &a->detect_text);
 	else if (err == 0)
 		err = kd_image_write(ctx, plan, &o, &st);
 	free(init);
@@ -537,7 +539,6 @@ static int build(struct build_args *a, struct kd_ctx *ctx, double t0)
 	struct kd_modcache cache;
 	struct kd_plan plan = { 0 };
 	struct kd_detect detected = { 0 };
-	struct kd_str detect_text = { 0 };
 	int err = 0;
 
 	kd_modcache_init(&cache, ctx, 0);
@@ -545,7 +546,7 @@ static int build(struct build_args *a, struct kd_ctx *ctx, double t0)
 	for (size_t i = 0; i < a->adds.n && err == 0; i++)
 		err = kd_wants_add(&w, a->adds.v[i], "--add", KD_WANT_LOAD | KD_WANT_REQUIRED);
 	if (err == 0 && a->host_only)
-		err = want_detected(a, ctx, &w, &detected, &detect_text);
+		err = want_detected(a, ctx, &w, &detected, &a->detect_text);
 	if (err == 0 && a->host_only && po.default_root == NULL)
 		po.default_root = detected.root_spec;
 	if (err == 0)
@@ -559,10 +560,10 @@ static int build(struct build_args *a, struct kd_ctx *ctx, double t0)
 	if (err == 0 && a->print_plan)
 		kd_plan_print(ctx, &plan, stdout);
 	if (err == 0 && a->output)
-		err = write_image(a, ctx, &cache, &plan, t0, &detect_text);
+		err = write_image(a, ctx, &cache, &plan, t0);
 	kd_plan_free(&plan);
 	kd_detect_free(&detected);
-	kd_str_free(&detect_text);
+	kd_str_free(&a->detect_text);
 	kd_wants_free(&w);
 	kd_modcache_free(&cache);
 	return err;

@@ -31,6 +31,7 @@
 
 #define MAX_DEPTH 64      /* sysfs device trees are far shallower */
 #define MODALIAS_MAX 8192 /* cpu modaliases list every feature: ~2 KB */
+#define MODALIAS_SHOWN 96 /* of a modalias in a skip's reason */
 
 char *kd_detect_path(struct kd_detector *r, const char *rel)
 {
@@ -451,7 +452,10 @@ static int skip_device(struct kd_detector *r, const char *dev, const char *ma, c
 	int err;
 
 	kd_str_printf(&what, "%s", dev);
-	kd_str_printf(&s, "%s (%s)", why, ma);
+	if (strlen(ma) > MODALIAS_SHOWN) /* cpu modaliases list every feature */
+		kd_str_printf(&s, "%s (%.*s... %zu bytes)", why, MODALIAS_SHOWN, ma, strlen(ma));
+	else
+		kd_str_printf(&s, "%s (%s)", why, ma);
 	for (size_t i = 0; l && i < l->n; i++) {
 		const char *name = kd_ctx_db(r->ctx)->mods[l->insts[i]->mod].name;
 		size_t j;
@@ -472,7 +476,8 @@ static int device(struct kd_detector *r, const char *dev, const char *ma)
 {
 	struct kd_moddb *db = kd_ctx_db(r->ctx);
 	struct kd_lookup l;
-	char what[160];
+	char what[160], out_why[256];
+	size_t n_out = 0; /* insts left out, moved to the front of l */
 	int cls, err;
 
 	if (*ma == '\0' || kd_map_get(&r->seen, dev, NULL))
@@ -511,17 +516,31 @@ static int device(struct kd_detector *r, const char *dev, const char *ma)
 		const struct kd_module *m = &db->mods[l.insts[i]->mod];
 		int c = cls;
 		const char *name = class_label(cls);
-		char why[256];
 
 		if (c == CLASS_BY_MODULE)
 			c = class_of_module(m, &name);
 		if (c == CLASS_NONE || !(r->policy & (unsigned)c)) {
-			struct kd_lookup one = { .insts = &l.insts[i], .n = 1 };
-			const char *bi = l.insts[i]->builtin || m->builtin ? ", built in" : "";
+			/* one skip for the device, naming every module left out */
+			if (n_out == 0) {
+				const char *bi = l.insts[i]->builtin || m->builtin ? ", built in" : "";
 
-			snprintf(why, sizeof(why), "%s (%s%s): %s", what, name, bi,
-				 c == CLASS_NONE ? "not needed to boot" : "class left out by the policy");
-			err = skip_device(r, dev, ma, why, &one);
+				snprintf(out_why, sizeof(out_why), "%s (%s%s): %s", what, name, bi,
+					 c == CLASS_NONE ? "not needed to boot"
+							 : "class left out by the policy");
+			}
+			l.insts[n_out++] = l.insts[i];
+			continue;
+		}
+		if (!(l.insts[i]->builtin || m->builtin) &&
+		    kd_module_blacklisted(r->ctx, l.insts[i]->mod)) {
+			struct kd_str mod = { 0 }, why = { 0 };
+
+			kd_str_printf(&mod, "module %s", m->name);
+			kd_str_printf(&why, "blacklisted in modprobe.d (wanted by device %s: %s)",
+				      dev, ma);
+			err = mod.s && why.s ? kd_detect_skip(r, mod.s, why.s) : -ENOMEM;
+			kd_str_free(&mod);
+			kd_str_free(&why);
 			continue;
 		}
 		/* the exact module, not the alias again: keeps one module per reason */
@@ -535,9 +554,70 @@ static int device(struct kd_detector *r, const char *dev, const char *ma)
 			kd_str_free(&reason);
 		}
 	}
+	if (err >= 0 && n_out) {
+		struct kd_lookup left = { .insts = l.insts, .n = n_out };
+
+		err = skip_device(r, dev, ma, out_why, &left);
+	}
 out:
 	kd_lookup_free(&l);
 	return err < 0 ? err : 0;
+}
+
+/* Would device() keep a module for this device? */
+static bool kept(struct kd_detector *r, const char *dev, const char *ma)
+{
+	struct kd_moddb *db = kd_ctx_db(r->ctx);
+	struct kd_lookup l;
+	char what[160], name[256];
+	int cls = class_of_alias(ma, what, sizeof(what));
+	bool keep = false;
+
+	if (cls == CLASS_NONE || (cls > 0 && !(r->policy & (unsigned)cls)))
+		return false;
+	if (kd_lookup(r->ctx, ma, &l) < 0)
+		return false;
+	if (l.n == 0 && cls > 0 && bound_driver(r, dev, name, sizeof(name))) {
+		int mod = kd_module_find(r->ctx, name);
+
+		keep = mod >= 0 && db->mods[mod].builtin;
+	}
+	for (size_t i = 0; i < l.n && !keep; i++) {
+		const char *label;
+		int c = cls;
+
+		if (c == CLASS_BY_MODULE)
+			c = class_of_module(&db->mods[l.insts[i]->mod], &label);
+		keep = c > 0 && (r->policy & (unsigned)c);
+	}
+	kd_lookup_free(&l);
+	return keep;
+}
+
+/* A device above one that is kept: every module its modalias matches. */
+static int parent_device(struct kd_detector *r, const char *dev, const char *ma,
+			 const char *child)
+{
+	struct kd_str reason = { 0 };
+	int n;
+
+	kd_str_printf(&reason, "device %s (parent of %s): %s", dev, child, ma);
+	if (reason.s == NULL)
+		return -ENOMEM;
+	n = kd_detect_alias(r, ma, reason.s, false);
+	if (n == 0)
+		n = kd_detect_builtin_fallback(r, dev, reason.s, false);
+	if (n == 0 && strncmp(ma, "pci:", 4) == 0 && hex_field(ma, "bc") == 0x06)
+		n = 1; /* a PCI bridge: the PCI core drives it */
+	if (n == 0) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "parent of %s: no module or built-in driver of %s "
+			 "matches", child, kd_ctx_kver(r->ctx));
+		n = skip_device(r, dev, ma, why, NULL);
+	}
+	kd_str_free(&reason);
+	return n < 0 ? n : 0;
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -546,7 +626,46 @@ static int name_cmp(const void *a, const void *b)
 }
 
 /* Directories only, never through a symlink (sysfs is full of loops). */
-static int walk(struct kd_detector *r, int dfd, struct kd_str *rel, int depth)
+/* Every device with a modalias, in walk order (sorted: parents first). */
+struct devlist {
+	char **dev, **ma;
+	size_t n, cap;
+	struct kd_map index; /* dev -> position */
+};
+
+static int devlist_add(struct devlist *l, const char *dev, const char *ma)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		void *a = realloc(l->dev, cap * sizeof(*l->dev)), *b;
+
+		if (a == NULL)
+			return -ENOMEM;
+		l->dev = a;
+		b = realloc(l->ma, cap * sizeof(*l->ma));
+		if (b == NULL)
+			return -ENOMEM;
+		l->ma = b;
+		l->cap = cap;
+	}
+	l->dev[l->n] = kd_strdup(dev);
+	l->ma[l->n] = kd_strdup(ma);
+	return kd_map_put(&l->index, dev, (uint32_t)l->n++) < 0 ? -ENOMEM : 0;
+}
+
+static void devlist_free(struct devlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->dev[i]);
+		free(l->ma[i]);
+	}
+	free(l->dev);
+	free(l->ma);
+	kd_map_free(&l->index);
+}
+
+static int walk(struct kd_detector *r, struct devlist *list, int dfd, struct kd_str *rel,
+		int depth)
 {
 	DIR *d;
 	struct dirent *de;
@@ -580,7 +699,7 @@ static int walk(struct kd_detector *r, int dfd, struct kd_str *rel, int depth)
 		}
 		names[n++] = kd_strdup(de->d_name);
 	}
-	if (err == 0)
+	if (err == 0 && n > 1)
 		qsort(names, n, sizeof(*names), name_cmp);
 	/* this directory's own modalias first, then what is below it */
 	for (size_t i = 0; i < n && err == 0; i++) {
@@ -602,7 +721,8 @@ static int walk(struct kd_detector *r, int dfd, struct kd_str *rel, int depth)
 				got--;
 			buf[got] = '\0';
 		}
-		err = device(r, rel->s, buf);
+		if (*buf)
+			err = devlist_add(list, rel->s, buf);
 	}
 	for (size_t i = 0; i < n && err == 0; i++) {
 		struct stat sb;
@@ -616,7 +736,7 @@ static int walk(struct kd_detector *r, int dfd, struct kd_str *rel, int depth)
 			continue; /* gone meanwhile, or unreadable: nothing to learn */
 		err = kd_str_printf(rel, "/%s", names[i]);
 		if (err == 0)
-			err = walk(r, sub, rel, depth + 1);
+			err = walk(r, list, sub, rel, depth + 1);
 		else
 			close(sub);
 		rel->len = len;
@@ -633,6 +753,8 @@ static int walk_devices(struct kd_detector *r)
 {
 	char *top = kd_detect_path(r, "/sys/devices");
 	struct kd_str rel = { 0 };
+	struct devlist list = { 0 };
+	const char **needed_by = NULL;
 	int fd, err;
 
 	if (top == NULL)
@@ -647,11 +769,39 @@ static int walk_devices(struct kd_detector *r)
 	}
 	err = kd_str_addz(&rel, "/sys/devices");
 	if (err == 0)
-		err = walk(r, fd, &rel, 0);
+		err = walk(r, &list, fd, &rel, 0);
 	else
 		close(fd);
 	kd_str_free(&rel);
 	free(top);
+	/* the parents of what is kept (i2c and usb controllers of a keyboard,
+	 * bus bridges) are kept too: the device cannot appear without them */
+	needed_by = calloc(list.n ? list.n : 1, sizeof(*needed_by));
+	if (err == 0 && needed_by == NULL)
+		err = -ENOMEM;
+	for (size_t i = 0; i < list.n && err == 0; i++) {
+		char up[PATH_MAX];
+		uint32_t j;
+
+		if (kd_map_get(&r->seen, list.dev[i], NULL) || !kept(r, list.dev[i], list.ma[i]))
+			continue;
+		snprintf(up, sizeof(up), "%s", list.dev[i]);
+		for (char *slash; (slash = strrchr(up, '/')) != NULL && slash != up;) {
+			*slash = '\0';
+			if (kd_map_get(&list.index, up, &j) && needed_by[j] == NULL)
+				needed_by[j] = list.dev[i];
+		}
+	}
+	for (size_t i = 0; i < list.n && err == 0; i++) {
+		if (kd_map_get(&r->seen, list.dev[i], NULL))
+			continue;
+		if (needed_by[i] && !kept(r, list.dev[i], list.ma[i]))
+			err = parent_device(r, list.dev[i], list.ma[i], needed_by[i]);
+		else
+			err = device(r, list.dev[i], list.ma[i]);
+	}
+	free(needed_by);
+	devlist_free(&list);
 	return err;
 }
 
@@ -694,8 +844,10 @@ int kd_detect_run(struct kd_ctx *ctx, const struct kd_detect_opts *o, struct kd_
 	if (err == 0 && r.policy)
 		err = walk_devices(&r);
 	if (err == 0) {
-		qsort(out->items, out->n_items, sizeof(*out->items), item_cmp);
-		qsort(out->skips, out->n_skips, sizeof(*out->skips), skip_cmp);
+		if (out->n_items > 1)
+			qsort(out->items, out->n_items, sizeof(*out->items), item_cmp);
+		if (out->n_skips > 1)
+			qsort(out->skips, out->n_skips, sizeof(*out->skips), skip_cmp);
 	}
 out:
 	kd_map_free(&r.items);

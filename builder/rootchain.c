@@ -412,6 +412,7 @@ static int chain_alias(struct chain *c, const char *prefix, const char *dev,
 
 	kd_str_printf(&reason, "%s: %s: ", prefix, dev);
 	kd_str_printf(&reason, fmt, arg);
+	kd_str_printf(&reason, " (%s)", alias);
 	kd_str_printf(&what, "%s %s", prefix, dev);
 	err = reason.s && what.s ? alias_or_skip(c, alias, reason.s, what.s) : -ENOMEM;
 	kd_str_free(&reason);
@@ -498,7 +499,7 @@ static int crypt_cipher(struct chain *c, const char *prefix, const char *dev,
 	return err;
 }
 
-/* One line of `dmsetup table`: "NAME: START LENGTH TARGET ARGS...". */
+/* One line of `dmsetup table` after "NAME:": "START LENGTH TARGET ARGS...". */
 static int dm_target(struct chain *c, const char *prefix, const char *dev, const char *line)
 {
 	const char *f[6];
@@ -506,9 +507,9 @@ static int dm_target(struct chain *c, const char *prefix, const char *dev, const
 	char target[64], alias[96], arg[256];
 	size_t n = fields(line, f, len, 6);
 
-	if (n < 4)
+	if (n < 3)
 		return 0;
-	snprintf(target, sizeof(target), "%.*s", (int)len[3], f[3]);
+	snprintf(target, sizeof(target), "%.*s", (int)len[2], f[2]);
 	if (strcmp(target, "linear") == 0 || strcmp(target, "striped") == 0 ||
 	    strcmp(target, "error") == 0)
 		return 0; /* part of dm_mod itself */
@@ -518,8 +519,8 @@ static int dm_target(struct chain *c, const char *prefix, const char *dev, const
 		snprintf(alias, sizeof(alias), "dm-%s", target);
 	if (chain_alias(c, prefix, dev, alias, "device-mapper target %s", target) < 0)
 		return -ENOMEM;
-	if (strcmp(target, "crypt") == 0 && n >= 5) {
-		snprintf(arg, sizeof(arg), "%.*s", (int)len[4], f[4]);
+	if (strcmp(target, "crypt") == 0 && n >= 4) {
+		snprintf(arg, sizeof(arg), "%.*s", (int)len[3], f[3]);
 		return crypt_cipher(c, prefix, dev, arg);
 	}
 	return 0;
@@ -630,6 +631,8 @@ static int walk_up(struct chain *c, const char *prefix, const char *dev, const c
 				? kd_detect_alias(r, ma, reason.s, true) : -ENOMEM;
 			if (n == 0)
 				n = kd_detect_builtin_fallback(r, rel, reason.s, true);
+			if (n == 0 && strncmp(ma, "pci:", 4) == 0 && strstr(ma, "bc06sc"))
+				n = 1; /* a PCI bridge: the PCI core drives it (pcieport) */
 			if (n == 0) {
 				struct kd_str why = { 0 };
 
@@ -779,6 +782,32 @@ static bool is_block_spec(const char *spec)
 	return strncmp(spec, "/dev/", 5) == 0;
 }
 
+/* TAG=VALUE of a udev link SYSROOT/dev/disk/DIR/VALUE naming the device. */
+static int spec_from_links(struct kd_detector *r, const char *dir, const char *tag,
+			   const char *name, struct kd_str *out)
+{
+	struct kd_str p = { 0 };
+	struct dirent **v = NULL;
+	int n, found = 0;
+
+	kd_str_printf(&p, "%s/dev/disk/%s", r->sysroot, dir);
+	n = p.s ? scandir(p.s, &v, NULL, alphasort) : -1;
+	for (int i = 0; i < n; i++) {
+		struct kd_str rel = { 0 };
+		char other[NAME_MAX + 1];
+
+		kd_str_printf(&rel, "/dev/disk/%s/%s", dir, v[i]->d_name);
+		if (!found && v[i]->d_name[0] != '.' && rel.s &&
+		    link_name(r, rel.s, other, sizeof(other)) == 1 && strcmp(other, name) == 0)
+			found = kd_str_printf(out, "%s%s", tag, v[i]->d_name) == 0;
+		kd_str_free(&rel);
+		free(v[i]);
+	}
+	free(v);
+	kd_str_free(&p);
+	return found;
+}
+
 /* The default root=: the spec the root was named by, else its UUID. */
 static int root_spec(struct chain *c, const char *given, const char *name, char *type,
 		     size_t tsize)
@@ -799,6 +828,10 @@ static int root_spec(struct chain *c, const char *given, const char *name, char 
 			snprintf(type, tsize, "%s", e->type);
 		return 0;
 	}
+	if (spec_from_links(r, "by-uuid", "UUID=", name, &s)) {
+		r->out->root_spec = s.s;
+		return 0;
+	}
 	if (probe_fs(r, name, uuid, sizeof(uuid), ptype, sizeof(ptype))) {
 		kd_str_printf(&s, "UUID=%s", uuid);
 		r->out->root_spec = s.s;
@@ -806,9 +839,29 @@ static int root_spec(struct chain *c, const char *given, const char *name, char 
 			snprintf(type, tsize, "%s", ptype);
 		return s.s ? 0 : -ENOMEM;
 	}
+	if (spec_from_links(r, "by-partuuid", "PARTUUID=", name, &s)) {
+		r->out->root_spec = s.s;
+		return 0;
+	}
 	kd_str_printf(&s, "/dev/%s", name);
 	r->out->root_spec = s.s;
 	return s.s ? 0 : -ENOMEM;
+}
+
+/* The type fstab gives a device (by any of its names), if any. */
+static void type_from_fstab(struct chain *c, const char *name, char *type, size_t tsize)
+{
+	for (size_t i = 0; i < c->fstab.n && *type == '\0'; i++) {
+		const struct mnt *e = &c->fstab.v[i];
+		char other[NAME_MAX + 1];
+
+		if (strcmp(e->type, "auto") == 0 || strcmp(e->type, "swap") == 0 ||
+		    !is_block_spec(e->spec))
+			continue;
+		if (spec_to_name(c->r, e->spec, other, sizeof(other)) == 1 &&
+		    strcmp(other, name) == 0)
+			snprintf(type, tsize, "%s", e->type);
+	}
 }
 
 /* Which block device the root is, and its type if known. */
@@ -839,6 +892,7 @@ static int find_root(struct chain *c, char *name, size_t size, char *type, size_
 					   other, sizeof(other)) == 1 && strcmp(other, name) == 0)
 				snprintf(type, tsize, "%s", c->mountinfo.v[i].type);
 		}
+		type_from_fstab(c, name, type, tsize);
 		return 0;
 	}
 	if (!o->fstab)
@@ -913,7 +967,8 @@ int kd_rootchain_run(struct kd_detector *r)
 	}
 	err = load_table(&c, c.fstab_path, false, &c.fstab);
 	if (err == -ENOENT && r->o->fstab) {
-		KD_ERR(r->ctx, "%s: no such fstab", c.fstab_path);
+		KD_ERR(r->ctx, "%s: no such fstab (the target's fstab names its root: give "
+		       "--fstab FILE or --root-device DEV)", c.fstab_path);
 		goto out;
 	}
 	if (err == -ENOENT)
