@@ -446,6 +446,22 @@ static void check_fstype(struct check *c, const char *fstype, const char *what)
 	kd_str_free(&alias);
 }
 
+/* Is another module found for the same step (the same reason: one alias
+ * with several providers, crypto-aes -> aesni_intel, padlock_aes) built in or
+ * in the image?  One provider is enough. */
+static bool alternative(struct check *c, const struct kd_detect *d,
+			const struct kd_detect_item *it)
+{
+	for (size_t i = 0; i < d->n_items; i++) {
+		const struct kd_detect_item *o = &d->items[i];
+
+		if (o != it && o->root && strcmp(o->reason, it->reason) == 0 &&
+		    (o->builtin || kd_map_get(&c->in_image, o->module, NULL)))
+			return true;
+	}
+	return false;
+}
+
 /* detect.c's root chain for dev: each module it needs is in the image (the
  * filesystem's are judged by check_fstype, once, with the type given or
  * found).  -errno when detection fails (logged). */
@@ -476,7 +492,7 @@ static int check_chain(struct check *c, const char *spec, const char *dev, const
 		n++;
 		if (kd_map_get(&c->in_image, it->module, &idx))
 			mark_root(c, idx, 0);
-		else
+		else if (!alternative(c, &d, it))
 			problem(c, "root %s: module %s is not in the image; the root chain needs "
 				"it: %s", spec, it->module, it->reason);
 	}

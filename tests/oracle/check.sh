@@ -5,6 +5,9 @@
 #     root) and on a host-only image (its own default root=);
 #   - check fails naming virtio_blk on an image built with --omit virtio_blk
 #     (the machine's root disk is virtio-blk: the root chain needs it);
+#   - with --sysroot, the captured server (md RAID1) and laptop (LUKS on
+#     NVMe) fixtures: a generic image passes, one without raid1 and nvme
+#     fails naming each;
 #   - check fails naming the symbol and the module on an image whose module
 #     has an unresolved symbol: built from a module tree whose modules.dep
 #     lies (ext4 without its dependencies), so the dependency check against
@@ -109,6 +112,30 @@ for k in $kernels; do
 			"1 problem: not ready to boot"
 	else
 		fail "$k: kindling build --omit virtio_blk" "$work/build.log"
+	fi
+
+	# captured machines (tests/fixtures/sysroot): RAID1 root with an xfs /usr,
+	# LUKS on NVMe; the same generic image without raid1 and nvme
+	fx=tests/fixtures/sysroot
+	md_uuid=UUID=6f3a1c4e-2b7d-4e90-a8c5-3d1f0e9b2a74
+	run "$work/out" "$kd" check "$img" --sysroot "$fx/server-md" --root "$md_uuid"
+	expect "$k: generic image is ready for the md RAID1 server fixture" 0 "$rc" "$work/out" \
+		"^ok: root $md_uuid: device /dev/md0, its chain needs [4-9] modules" "ready to boot"
+	run "$work/out" "$kd" check "$img" --sysroot "$fx/laptop-nvme" --root /dev/mapper/nvme0n1p3_crypt
+	expect "$k: generic image is ready for the LUKS-on-NVMe laptop fixture" 0 "$rc" "$work/out" \
+		"^ok: root /dev/mapper/nvme0n1p3_crypt: device /dev/dm-0, its chain needs" "ready to boot"
+	if build "$work/noraid.img" -k "$k" --generic --omit raid1 --omit nvme; then
+		run "$work/out" "$kd" check "$work/noraid.img" --sysroot "$fx/server-md" --root "$md_uuid"
+		expect "$k: server fixture without raid1 fails naming it" 1 "$rc" "$work/out" \
+			"^problem: root $md_uuid: module raid1 is not in the image; the root chain needs it: root chain: md0: md level raid1" \
+			"1 problem: not ready to boot"
+		run "$work/out" "$kd" check "$work/noraid.img" --sysroot "$fx/laptop-nvme" \
+			--root /dev/mapper/nvme0n1p3_crypt
+		expect "$k: laptop fixture without nvme fails naming it" 1 "$rc" "$work/out" \
+			"^problem: root /dev/mapper/nvme0n1p3_crypt: module nvme is not in the image; the root chain needs it: root chain: nvme0n1: " \
+			"1 problem: not ready to boot"
+	else
+		fail "$k: kindling build --omit raid1 --omit nvme" "$work/build.log"
 	fi
 
 	# a kernel that is not there; fs-TYPE of a root whose device is unknown here
