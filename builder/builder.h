@@ -372,6 +372,51 @@ const char *kd_img_comp_name(enum kd_img_comp c);
 int kd_img_decode(struct kd_ctx *ctx, const char *what, enum kd_img_comp comp,
 		  const void *in, size_t n, size_t max, struct kd_buf *out, size_t *used);
 
+/* ---- imgplan.c: a built image's files and plan (ls, explain, check) ---- */
+struct kp_plan;
+/* Copy a plan out of cpio data (unaligned) and check it (kp_plan_open). */
+int kd_plan_load(struct kd_ctx *ctx, const char *what, const void *data, size_t size,
+		 struct kp_plan *p, void **copy);
+struct kd_imgfiles {
+	const char *path;
+	struct kd_img img;
+	struct kd_cpio_entry *v;  /* every entry, image order */
+	size_t n, cap;
+	struct kd_map index;      /* path without leading '/' -> its last entry */
+	const struct kd_cpio_entry *plan_entry;
+	struct kp_plan *plan;     /* NULL: the image has no /etc/kindling/plan */
+	void *plan_copy;
+};
+/* Every entry of every segment, and the plan when there is one. */
+int kd_imgfiles_open(struct kd_ctx *ctx, const char *path, struct kd_imgfiles *f);
+/* -ENOENT, logged naming the image, when it has no plan. */
+int kd_imgfiles_need_plan(struct kd_ctx *ctx, const struct kd_imgfiles *f);
+/* An entry by path ("/etc/x" or "etc/x"), or NULL. */
+const struct kd_cpio_entry *kd_imgfiles_get(const struct kd_imgfiles *f, const char *path);
+void kd_imgfiles_free(struct kd_imgfiles *f);
+
+/* ---- ksyms.c: what the kernel proper exports (kindling check) ---------- */
+struct kd_ksyms {
+	struct kd_map names;
+	size_t n;
+	char *source; /* "PATH (how)": which source was used */
+};
+/* ROOT/boot/System.map-KVER (__ksymtab_ entries), else Module.symvers
+ * (vmlinux lines), else the vmlinux in ROOT/boot/vmlinuz-KVER (__ksymtab).  -ENOENT, logged, when none has any. */
+int kd_ksyms_load(struct kd_ctx *ctx, const char *root, const char *kver, struct kd_ksyms *k);
+bool kd_ksyms_has(const struct kd_ksyms *k, const char *name);
+void kd_ksyms_free(struct kd_ksyms *k);
+/* Parsers, exposed for tests; each adds to k. */
+int kd_ksyms_parse_sysmap(struct kd_ksyms *k, const char *text);
+int kd_ksyms_parse_symvers(struct kd_ksyms *k, const char *text);
+/* vmlinux's __ksymtab (PREL32 entries, 12 bytes) against __ksymtab_strings;
+ * addresses are the sections' sh_addr. */
+int kd_ksyms_parse_ksymtab(struct kd_ksyms *k, const void *tab, size_t tab_size,
+			   uint64_t tab_addr, const char *strs, size_t strs_size,
+			   uint64_t strs_addr);
+/* Where an x86 bzImage's compressed kernel is; -EINVAL/-ENOTSUP if none. */
+int kd_bzimage_payload(const void *buf, size_t n, size_t *off, size_t *len);
+
 /* ---- modcache.c: module files read once, decompressed in parallel ------ */
 typedef int (*kd_work_fn)(void *data, size_t i);
 unsigned kd_cpu_count(void);
@@ -765,5 +810,7 @@ int kd_cmd_ls(int argc, char **argv);
 int kd_cmd_cat(int argc, char **argv);
 int kd_cmd_extract(int argc, char **argv);
 int kd_cmd_detect(int argc, char **argv);
+int kd_cmd_explain(int argc, char **argv);
+int kd_cmd_check(int argc, char **argv);
 
 #endif

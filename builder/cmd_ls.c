@@ -115,19 +115,17 @@ static void print_module(const struct kp_plan *p, uint32_t i)
 static int print_plan(struct kd_ctx *ctx, const char *path, const struct kd_cpio_entry *e)
 {
 	struct kp_plan p;
-	const char *why;
-	void *copy = malloc(e->size ? e->size : 1); /* kp_plan_open wants alignment */
+	struct kd_str what = { 0 };
+	void *copy;
 	const struct kp_header *h;
+	int err;
 
-	if (copy == NULL)
+	if (kd_str_printf(&what, "%s: %s", path, e->name) < 0)
 		return -1;
-	memcpy(copy, e->data, e->size);
-	why = kp_plan_open(&p, copy, e->size);
-	if (why) {
-		KD_ERR(ctx, "%s: %s: %s", path, e->name, why);
-		free(copy);
+	err = kd_plan_load(ctx, what.s, e->data, e->size, &p, &copy);
+	kd_str_free(&what);
+	if (err < 0)
 		return -1;
-	}
 	h = p.hdr;
 	printf("\nload plan (%s, %zu bytes, version %u):\n", e->name, e->size, h->version);
 	printf("  kernel:       %s\n", kp_str(&p, h->kver));

@@ -21,6 +21,8 @@ static const struct subcommand commands[] = {
 	{ "cat", kd_cmd_cat, "write one entry of an initramfs to stdout" },
 	{ "extract", kd_cmd_extract, "unpack an initramfs into a directory, safely" },
 	{ "detect", kd_cmd_detect, "print the modules this machine needs to boot, and why" },
+	{ "explain", kd_cmd_explain, "say why a module is in a kindling image" },
+	{ "check", kd_cmd_check, "check that a kindling image can boot: kernel, deps, symbols, root" },
 };
 
 static void usage(FILE *f)

@@ -3,14 +3,16 @@
 # table per section and keeps them in build/bench/results.md.
 # Sections: moddb (database load and resolving typical roots, vs modprobe),
 # generic (image build time, size and initrd stage, vs initramfs-tools),
-# compress (each --compress: size, build and decompression time, vs zstd).
+# compress (each --compress: size, build and decompression time, vs zstd),
+# hostonly (host-only images vs tiny-initramfs, initramfs-tools MODULES=dep
+# and dracut --hostonly).
 # Usage: scripts/bench.sh [SECTION...]
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 out=build/bench
 mkdir -p "$out"
-sections=${*:-moddb generic compress}
+sections=${*:-moddb generic compress hostonly}
 
 # Newest kernel of a series: 6.12 has .ko.xz modules, 6.1 plain .ko.
 kernel_of() {
