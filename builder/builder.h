@@ -556,5 +556,6 @@ int kd_cmd_build(int argc, char **argv);
 int kd_cmd_ls(int argc, char **argv);
 int kd_cmd_cat(int argc, char **argv);
 int kd_cmd_extract(int argc, char **argv);
+int kd_cmd_update(int argc, char **argv); /* cmd_update.c: images of installed kernels */
 
 #endif

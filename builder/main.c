@@ -20,6 +20,7 @@ static const struct subcommand commands[] = {
 	{ "ls", kd_cmd_ls, "list the segments and entries of any initramfs" },
 	{ "cat", kd_cmd_cat, "write one entry of an initramfs to stdout" },
 	{ "extract", kd_cmd_extract, "unpack an initramfs into a directory, safely" },
+	{ "update", kd_cmd_update, "(re)build the images of installed kernels in /boot" },
 };
 
 static void usage(FILE *f)
