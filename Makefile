@@ -172,7 +172,7 @@ install: all
 # directory (its own object directory: the install paths are compiled in),
 # Depends computed by dpkg-shlibdeps from the binary.  See scripts/mkdeb.sh.
 deb:
-	@scripts/deps.sh build
+	@scripts/deps.sh deb
 	@scripts/mkdeb.sh
 
 clean:
