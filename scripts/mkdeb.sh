@@ -59,6 +59,13 @@ Description: initramfs builder with a precomputed module load plan
  is installed or removed, and its kernel-install plugin serves systemd's
  kernel-install.
 EOT
+# Debian's systemd stages /boot/initrd.img-KVER too (85-initrd.install), so a
+# BLS entry would list two initrds, the second unpacked over kindling's.
+# kindling stages its own (50-kindling.install): mask that plugin, as
+# kernel-install documents (a same-named link to /dev/null in /etc).
+ln -s /dev/null "$root/etc/kernel/install.d/85-initrd.install" 2>/dev/null ||
+	{ mkdir -p "$root/etc/kernel/install.d" &&
+	  ln -s /dev/null "$root/etc/kernel/install.d/85-initrd.install"; }
 # the files under /etc are the administrator's
 (cd "$root" && find etc -type f | sort | sed 's|^|/|') >"$root/DEBIAN/conffiles"
 cat >"$root/DEBIAN/postinst" <<'EOT'
