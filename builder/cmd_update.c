@@ -177,8 +177,8 @@ static int installed_kernels(const struct update_args *a, char ***out, size_t *n
 	d = dir.s ? opendir(dir.s) : NULL;
 	if (d == NULL) {
 		err = -errno;
-		fprintf(stderr, "kindling update: %s: %s\n", dir.s ? dir.s : "lib/modules",
-			strerror(errno));
+		fprintf(stderr, "kindling update: cannot list the installed kernels: %s: %s\n",
+			dir.s ? dir.s : "lib/modules", strerror(errno));
 		kd_str_free(&dir);
 		return err;
 	}

@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2034,SC2154 # check.sh reads the EXPECT_* variables, lib.sh sets KB_*
 # The distro integration end to end, with Debian's real package manager and
 # kernel package, inside a Debian 12 chroot this script makes with
 # debootstrap (the host's own kernels and /boot are never touched):
@@ -246,10 +247,16 @@ kver=$(basename "$(ls -d "$chroot"/lib/modules/6.12* | head -n 1)")
 img=$chroot/boot/initrd.img-$kver
 kernel=$chroot/boot/vmlinuz-$kver
 
-# is_kindling IMAGE: the image carries a generic load plan for $kver
+# is_kindling IMAGE [ROOT]: the image carries a generic load plan for $kver
+# (read by the chroot's kindling, or the host's when the image is elsewhere)
 is_kindling() {
 	local out
-	out=$(in_chroot kindling ls "${1#"$chroot"}" 2>&1) || { echo "kindling ls failed: $out"; return 1; }
+	if [ -n "${2:-}" ]; then
+		out=$("$BUILD/kindling" ls "$1" 2>&1) || { echo "kindling ls failed: $out"; return 1; }
+	else
+		out=$(in_chroot kindling ls "${1#"$chroot"}" 2>&1) ||
+			{ echo "kindling ls failed: $out"; return 1; }
+	fi
 	grep -q 'load plan (etc/kindling/plan' <<<"$out" || { echo "no load plan in it"; return 1; }
 	# basic regular expressions: the '+' of Debian's releases is literal
 	grep -q "^ *kernel: *$kver\$" <<<"$out" || { echo "its plan is not for $kver"; return 1; }
@@ -315,6 +322,24 @@ if out=$("$BUILD/kindling" update -r "$chroot" -k all -q 2>&1) && [ -z "$out" ] 
 else
 	fail "kindling update -r $chroot -k all: ${why:-$out}"
 fi
+# -k all goes on past a kernel whose build fails, and names it: a scratch
+# root with the chroot's kernel and a broken one that sorts first.
+fake=$top/fakeroot
+rm -rf "$fake"
+mkdir -p "$fake/lib/modules/0.1-broken" "$fake/boot" "$fake/etc/kindling.conf.d"
+ln -s "$chroot/lib/modules/$kver" "$fake/lib/modules/$kver"
+echo 'kernel/x.ko:' >"$fake/lib/modules/0.1-broken/modules.dep"
+touch "$fake/boot/vmlinuz-0.1-broken" "$fake/boot/vmlinuz-$kver"
+echo 'add = virtio_blk' >"$fake/etc/kindling.conf.d/50-test.conf"
+out=$("$BUILD/kindling" update -r "$fake" -k all -q 2>&1)
+rc=$?
+if [ "$rc" -eq 1 ] && grep -q 'failed for kernel(s): 0.1-broken$' <<<"$out" &&
+   [ ! -e "$fake/boot/initrd.img-0.1-broken" ] && why=$(is_kindling "$fake/boot/initrd.img-$kver" "$fake"); then
+	pass "kindling update -k all: exit 1 naming the kernel that failed, the other one built"
+else
+	fail "kindling update -r $fake -k all: exit $rc: ${why:-$out}"
+fi
+rm -rf "$fake"
 out=$("$BUILD/kindling" update -r "$chroot" -k 0.0-none 2>&1)
 rc=$?
 if [ "$rc" -eq 1 ] && grep -q 'kernel 0.0-none is not installed' <<<"$out"; then
@@ -421,9 +446,11 @@ else
 fi
 
 # ---- apt-get remove ------------------------------------------------------------
+# what a build killed half-way leaves (builder/image.c's temporary name)
+touch "$chroot/boot/.initrd.img-$kver.Xy12Ab"
 if apt_in remove "$kpkg" >"$log" 2>&1 && [ ! -e "$img" ] && [ ! -e "$kernel" ] &&
    ! ls "$chroot"/boot/.initrd.img-* >/dev/null 2>&1; then
-	pass "apt-get remove $kpkg: the postrm.d hook removed /boot/initrd.img-$kver"
+	pass "apt-get remove $kpkg: the postrm.d hook removed /boot/initrd.img-$kver and a leftover temporary file"
 else
 	fail_log "$log" "apt-get remove $kpkg: /boot/initrd.img-$kver $([ -e "$img" ] && echo 'is still there')"
 fi
