@@ -63,9 +63,8 @@ EOT
 # BLS entry would list two initrds, the second unpacked over kindling's.
 # kindling stages its own (50-kindling.install): mask that plugin, as
 # kernel-install documents (a same-named link to /dev/null in /etc).
-ln -s /dev/null "$root/etc/kernel/install.d/85-initrd.install" 2>/dev/null ||
-	{ mkdir -p "$root/etc/kernel/install.d" &&
-	  ln -s /dev/null "$root/etc/kernel/install.d/85-initrd.install"; }
+mkdir -p "$root/etc/kernel/install.d"
+ln -s /dev/null "$root/etc/kernel/install.d/85-initrd.install"
 # the files under /etc are the administrator's
 (cd "$root" && find etc -type f | sort | sed 's|^|/|') >"$root/DEBIAN/conffiles"
 cat >"$root/DEBIAN/postinst" <<'EOT'
