@@ -79,5 +79,6 @@ chmod 0755 "$root/DEBIAN/postinst"
 (cd "$root" && find . -path ./DEBIAN -prune -o -type f -print | sed 's|^\./||' | sort |
 	xargs md5sum) >"$root/DEBIAN/md5sums"
 
+rm -f build/kindling_*_"$arch".deb # one package in build/, the newest
 dpkg-deb --root-owner-group -Zxz --build "$root" "$out" >/dev/null
 echo "$out"
