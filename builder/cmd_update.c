@@ -127,26 +127,15 @@ static char *boot_image(const struct update_args *a, const char *kver)
 	return s.s;
 }
 
-static bool is_file(const char *fmt, const char *root, const char *kver)
+/* Is FMT (with ROOT and KVER) a file of type MODE (S_IFREG, S_IFDIR)? */
+static bool has(const char *fmt, const char *root, const char *kver, mode_t mode)
 {
 	struct kd_str p = { 0 };
 	struct stat sb;
 	bool ok;
 
 	kd_str_printf(&p, fmt, root, kver);
-	ok = p.s && stat(p.s, &sb) == 0 && S_ISREG(sb.st_mode);
-	kd_str_free(&p);
-	return ok;
-}
-
-static bool is_dir(const char *root, const char *kver)
-{
-	struct kd_str p = { 0 };
-	struct stat sb;
-	bool ok;
-
-	kd_str_printf(&p, "%s/lib/modules/%s", root, kver);
-	ok = p.s && stat(p.s, &sb) == 0 && S_ISDIR(sb.st_mode);
+	ok = p.s && stat(p.s, &sb) == 0 && (sb.st_mode & S_IFMT) == mode;
 	kd_str_free(&p);
 	return ok;
 }
@@ -185,8 +174,9 @@ static int installed_kernels(const struct update_args *a, char ***out, size_t *n
 	while ((e = readdir(d)) != NULL) {
 		void *p;
 
-		if (e->d_name[0] == '.' || !is_dir(a->root, e->d_name) ||
-		    !is_file("%s/boot/vmlinuz-%s", a->root, e->d_name))
+		if (e->d_name[0] == '.' ||
+		    !has("%s/lib/modules/%s", a->root, e->d_name, S_IFDIR) ||
+		    !has("%s/boot/vmlinuz-%s", a->root, e->d_name, S_IFREG))
 			continue;
 		p = realloc(v, (n + 1) * sizeof(*v));
 		if (p == NULL) {
@@ -332,7 +322,7 @@ int kd_cmd_update(int argc, char **argv)
 	if (a.kver && strcmp(a.kver, "all") != 0) {
 		/* an explicit kernel needs only its modules: the kernel image may
 		 * live elsewhere (kernel-install, postinst.d with another dir) */
-		if (!is_dir(a.root, a.kver)) {
+		if (!has("%s/lib/modules/%s", a.root, a.kver, S_IFDIR)) {
 			fprintf(stderr, "kindling update: kernel %s is not installed: no %s/lib/"
 				"modules/%s\n", a.kver, a.root, a.kver);
 			return 1;
