@@ -379,6 +379,18 @@ if grep -q "50-kindling.install: building /tmp/kernel-install.staging.*/initrd f
 else
 	fail "kernel-install -v add: no line from 50-kindling.install: $(tail -n 5 <<<"$out")"
 fi
+# Initrd files given by the caller: kindling builds none, the given one is
+# the entry's initrd.
+rm -f "$entry/initrd"
+out=$(in_chroot BOOT_ROOT=$esp kernel-install -v add "$kver" "/boot/vmlinuz-$kver" \
+	"/boot/initrd.img-$kver" 2>&1)
+if grep -q 'initrd files given on the command line: not building one' <<<"$out" &&
+   [ ! -e "$entry/initrd" ] && cmp -s "$entry/initrd.img-$kver" "$img"; then
+	pass "kernel-install add KVER KERNEL INITRD: the plugin leaves the given initrd alone"
+else
+	fail "kernel-install add with an initrd file: $(tail -n 5 <<<"$out")"
+fi
+rm -f "$entry/initrd.img-$kver"
 # Another generator configured: kindling stays out of it.
 mkdir -p "$chroot/etc/kernel"
 echo initrd_generator=dracut >"$chroot/etc/kernel/install.conf"
