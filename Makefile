@@ -6,11 +6,23 @@
 #   make demo       build an image for the newest kernel and boot it in QEMU
 #   make bench      kindling next to its peers, with ratios
 #   make install    DESTDIR=... PREFIX=... (default /usr/local)
+#   make deb        build/kindling_VERSION_amd64.deb (PREFIX=/usr, dpkg-deb)
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share/kindling
 LIBEXECDIR ?= $(PREFIX)/lib/kindling
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/kindling
+# Debian runs /etc/kernel/post{inst,rm}.d whatever the prefix; systemd's
+# kernel-install reads only /usr/lib/kernel/install.d and /etc/kernel/install.d,
+# so a /usr/local install puts its plugin in /etc.
+SYSCONFDIR ?= /etc
+ifeq ($(PREFIX),/usr)
+KERNEL_INSTALL_DIR ?= /usr/lib/kernel/install.d
+else
+KERNEL_INSTALL_DIR ?= $(SYSCONFDIR)/kernel/install.d
+endif
 DESTDIR ?=
 
 CC ?= cc
@@ -47,7 +59,7 @@ UNIT_BUILDER = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/
 UNIT_INIT = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/init_*.c))
 
 .PHONY: all deps check check-suite test-unit test-oracle test-boot demo bench \
-	install clean fuzz
+	install clean fuzz deb
 
 all: $(BUILD)/kindling build/init
 
@@ -139,6 +151,29 @@ install: all
 	install -m 0755 $(BUILD)/kindling $(DESTDIR)$(BINDIR)/kindling
 	install -m 0755 build/init $(DESTDIR)$(LIBEXECDIR)/init
 	install -m 0644 modules-sets/*.set modules-sets/default.list $(DESTDIR)$(DATADIR)/modules-sets/
+	@# image hooks (hooks/image/, when there are any) keep their layout and modes
+	if [ -d hooks/image ]; then install -d $(DESTDIR)$(DATADIR)/hooks && \
+		cp -R --no-preserve=ownership hooks/image/. $(DESTDIR)$(DATADIR)/hooks/; fi
+	install -d $(DESTDIR)$(SYSCONFDIR)/kernel/postinst.d $(DESTDIR)$(SYSCONFDIR)/kernel/postrm.d \
+		$(DESTDIR)$(KERNEL_INSTALL_DIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(DOCDIR)/examples
+	@# the distro hooks run `kindling` by its installed path
+	for h in postinst.d-kindling:$(SYSCONFDIR)/kernel/postinst.d/kindling \
+		 postrm.d-kindling:$(SYSCONFDIR)/kernel/postrm.d/kindling \
+		 50-kindling.install:$(KERNEL_INSTALL_DIR)/50-kindling.install; do \
+		sed 's|@BINDIR@|$(BINDIR)|g' hooks/distro/$${h%%:*} > $(DESTDIR)$${h#*:}.tmp && \
+		chmod 0755 $(DESTDIR)$${h#*:}.tmp && mv $(DESTDIR)$${h#*:}.tmp $(DESTDIR)$${h#*:} || exit 1; \
+	done
+	install -m 0644 man/kindling.8 $(DESTDIR)$(MANDIR)/man8/kindling.8
+	install -m 0644 man/kindling.conf.5 $(DESTDIR)$(MANDIR)/man5/kindling.conf.5
+	install -m 0644 examples/* $(DESTDIR)$(DOCDIR)/examples/
+
+# The Debian package: the tree installed with PREFIX=/usr into a staging
+# directory (its own object directory: the install paths are compiled in),
+# Depends computed by dpkg-shlibdeps from the binary.  See scripts/mkdeb.sh.
+deb:
+	@scripts/deps.sh deb
+	@scripts/mkdeb.sh
 
 clean:
 	rm -rf build

@@ -812,5 +812,6 @@ int kd_cmd_extract(int argc, char **argv);
 int kd_cmd_detect(int argc, char **argv);
 int kd_cmd_explain(int argc, char **argv);
 int kd_cmd_check(int argc, char **argv);
+int kd_cmd_update(int argc, char **argv); /* cmd_update.c: images of installed kernels */
 
 #endif

@@ -23,6 +23,7 @@ static const struct subcommand commands[] = {
 	{ "detect", kd_cmd_detect, "print the modules this machine needs to boot, and why" },
 	{ "explain", kd_cmd_explain, "say why a module is in a kindling image" },
 	{ "check", kd_cmd_check, "check that a kindling image can boot: kernel, deps, symbols, root" },
+	{ "update", kd_cmd_update, "(re)build the images of installed kernels in /boot" },
 };
 
 static void usage(FILE *f)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install, with apt-get, every Debian package kindling's build, tests, demo
 # and benchmark use and that is not installed yet.  Idempotent and quiet
-# when nothing is missing.  Usage: scripts/deps.sh [build|check|demo|bench]
+# when nothing is missing.  Usage: scripts/deps.sh [build|check|demo|bench|deb]
 set -eu
 
 build="gcc make pkg-config libarchive-dev libzstd-dev liblzma-dev libelf-dev
@@ -9,10 +9,12 @@ zlib1g-dev liblz4-dev libbz2-dev musl-tools"
 check="$build libcmocka-dev kmod linux-image-amd64 linux-image-6.12-amd64
 qemu-system-x86 e2fsprogs btrfs-progs xfsprogs dosfstools fdisk util-linux
 cpio zstd xz-utils lz4 gzip bzip2 valgrind initramfs-tools
-f2fs-tools erofs-utils squashfs-tools xorriso cryptsetup-bin lvm2 busybox"
+f2fs-tools erofs-utils squashfs-tools xorriso cryptsetup-bin lvm2 busybox
+debootstrap systemd dpkg-dev groff-base man-db"
 demo="$build kmod linux-image-amd64 qemu-system-x86 e2fsprogs"
 bench="$check hyperfine"
 fuzz="$build clang libclang-rt-14-dev"
+deb="$build dpkg-dev"
 
 case "${1:-check}" in
 build) want=$build ;;
@@ -20,7 +22,8 @@ check) want=$check ;;
 demo) want=$demo ;;
 bench) want=$bench ;;
 fuzz) want=$fuzz ;;
-*) echo "deps.sh: unknown set '$1' (build, check, demo, bench or fuzz)" >&2; exit 2 ;;
+deb) want=$deb ;;
+*) echo "deps.sh: unknown set '$1' (build, check, demo, bench, fuzz or deb)" >&2; exit 2 ;;
 esac
 
 missing=

@@ -3,7 +3,8 @@
 # build/asan for the sanitizer pass).  Every test prints one line starting
 # with PASS or FAIL; the lines also go to build/results/<pass>-<suite>.log,
 # which tests/summary.sh totals.  Usage: tests/run-suite.sh [SUITE...]
-# Suites: unit, valgrind (plain build only), oracle, boot.  Default: all.
+# Suites: unit, valgrind (plain build only), oracle, boot, distro (plain
+# build only: the .deb in a Debian chroot, tests/distro/run.sh).  Default: all.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -11,7 +12,7 @@ export BUILD
 case "$BUILD" in *asan*) pass=asan ;; *) pass=plain ;; esac
 results=build/results
 mkdir -p "$results"
-suites=${*:-unit valgrind oracle boot}
+suites=${*:-unit valgrind oracle boot distro}
 rc=0
 
 run_unit() {
@@ -73,6 +74,7 @@ for suite in $suites; do
 	valgrind) run_valgrind ;;
 	oracle) run_scripts tests/oracle/*.sh ;;
 	boot) run_scripts tests/boot/run.sh ;;
+	distro) if [ "$pass" = plain ]; then run_scripts tests/distro/run.sh; fi ;;
 	*) echo "FAIL unknown suite '$suite'" ;;
 	esac 2>&1 | tee "$log"
 	grep -q '^FAIL' "$log" && rc=1

@@ -134,11 +134,13 @@ kb_bus_args() {
 #   KB_SEND       array of ERE TEXT pairs: when a log line matches ERE, TEXT
 #                 plus a newline is typed on the serial console (once each)
 #   KB_EXTRA_ARGS array of more QEMU options
+#   KB_KERNEL     the kernel image to boot instead of /boot/vmlinuz-KVER
+#                 (tests/distro boots a chroot's kernel)
 # Returns 0 when QEMU exited by itself, 124 on timeout, 125 when stopped
 # after KB_UNTIL, otherwise QEMU's status.  Sets KB_LOG and KB_WALL (seconds).
 kb_boot() {
 	local name=$1 kver=$2 initrd=$3 disk=$4 bus=$5 cmdline=$6
-	local kernel=/boot/vmlinuz-$kver run pid wfd start now status=0 i sent=() until_at=
+	local kernel=${KB_KERNEL:-/boot/vmlinuz-$kver} run pid wfd start now status=0 i sent=() until_at=
 	KB_LOG=$KB_LOGS/$name.log
 	mkdir -p "$(dirname "$KB_LOG")"
 	rm -f "$KB_LOG"
