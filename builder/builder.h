@@ -100,6 +100,37 @@ struct kd_symbols {
 int kd_elf_symbols(struct kd_ctx *ctx, const char *name, const void *buf, size_t n,
 		   struct kd_symbols *out);
 void kd_symbols_free(struct kd_symbols *s);
+/* libelf's one-time setup (every ELF reader calls it first); name: for the message. */
+int kd_elf_init(struct kd_ctx *ctx, const char *name);
+
+/* ---- libdeps.c: what ld.so loads for a program ---------------------------
+ * Resolve path (absolute, inside root; root NULL or "" for /) one component
+ * at a time with root as "/"; each symlink met is reported to fn (may be
+ * NULL: its path inside root, its target as written) before it is followed.
+ * out: the path with no symlink left.  -ENOENT, -ENOTDIR, -ELOOP as open. */
+typedef int (*kd_link_fn)(void *data, const char *link, const char *target);
+int kd_root_resolve(const char *root, const char *path, kd_link_fn fn, void *data,
+		    struct kd_str *out);
+/* The search path of a root: its /etc/ld.so.conf read once. */
+struct kd_ldso {
+	struct kd_ctx *ctx;
+	char *root;          /* "" for / */
+	char **conf_dirs;    /* ld.so.conf's directories (with includes), in order */
+	size_t n_conf_dirs;
+};
+int kd_ldso_init(struct kd_ldso *l, struct kd_ctx *ctx, const char *root);
+void kd_ldso_free(struct kd_ldso *l);
+struct kd_libdeps {
+	char **paths;   /* inside the root, as ld.so opens them: the interpreter
+			 * first, then the libraries in load order */
+	size_t n;
+	bool is_static; /* ELF without PT_INTERP and DT_NEEDED */
+	bool not_elf;   /* a script or other file: nothing to load */
+};
+/* The closure of binary (absolute, inside the root).  A library not found
+ * is -ENOENT, logged naming it, who needs it and where it was looked for. */
+int kd_ldso_closure(struct kd_ldso *l, const char *binary, struct kd_libdeps *out);
+void kd_libdeps_free(struct kd_libdeps *d);
 
 /* ---- depgen.c: depmod's work, for trees without (or with stale) indexes */
 struct kd_depgen {
@@ -494,6 +525,7 @@ struct kd_image_opts {
 	unsigned threads;      /* 0: one per online CPU */
 	long long mtime;       /* of every entry */
 	struct kd_modcache *cache; /* modules read before (may be NULL) */
+	struct kd_hooks *hooks;    /* image hooks' content (may be NULL) */
 };
 struct kd_image_stats {
 	size_t n_entries, n_modules, n_firmware;
@@ -510,6 +542,30 @@ int kd_image_write_entries(struct kd_ctx *ctx, struct kd_entries *e,
 /* Both of the above. */
 int kd_image_write(struct kd_ctx *ctx, const struct kd_plan *plan,
 		   const struct kd_image_opts *o, struct kd_image_stats *st);
+
+/* ---- hooks.c: image hooks (NAME.hook files; the format is at the top of
+ * hooks.c and in README "Image hooks") ---------------------------------- */
+struct kd_hooks;
+/* dirs: where NAME.hook is looked for, in order; root: the build root. */
+int kd_hooks_new(struct kd_ctx *ctx, const char *root, const char *const *dirs,
+		 size_t n_dirs, struct kd_hooks **out);
+void kd_hooks_free(struct kd_hooks *h);
+/* Find NAME.hook and parse it; a name chosen again is ignored.  Not found
+ * or bad lines: -EINVAL (logged, "FILE line N: ..." for each bad line). */
+int kd_hooks_load(struct kd_hooks *h, const char *name);
+/* Parse hook NAME's text as if read from filename (tests use it). */
+int kd_hooks_parse(struct kd_hooks *h, const char *name, const char *filename,
+		   const char *text);
+size_t kd_hooks_count(const struct kd_hooks *h);
+/* The hooks' module lines as wants (load at boot, required, "hook NAME"). */
+int kd_hooks_wants(struct kd_hooks *h, struct kd_wants *w);
+/* The hooks' set lines, for kd_sets_expand. */
+const char *const *kd_hooks_sets(const struct kd_hooks *h, size_t *n);
+/* Put every binary (with its libraries), file, symlink, dir and stage script
+ * into e (content.c calls it after the skeleton).  A missing binary, file or
+ * library: -ENOENT, a path taken by something else: -EEXIST, both logged
+ * naming the hook line. */
+int kd_hooks_content(struct kd_hooks *h, struct kd_entries *e);
 
 /* ---- cli.c: the options every subcommand shares ------------------------
  * -k/--kver KVER, -r/--root ROOT, --moddir DIR, -C/--config-dir DIR

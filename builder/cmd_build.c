@@ -21,6 +21,8 @@ enum {
 /* kindling.conf's own flags (see the conffile section below) */
 enum { OPT_CONFIG = KD_OPT_FIRST_FREE + 0x80, OPT_NO_CONFIG, OPT_DEFAULT_CMDLINE,
 	OPT_ROOT_TIMEOUT };
+/* image hooks (builder/hooks.c) */
+enum { OPT_HOOK = KD_OPT_FIRST_FREE + 0x90, OPT_HOOKS_DIR };
 
 /* Repeated options: pointers into argv. */
 struct list {
@@ -38,6 +40,7 @@ struct build_args {
 	const char *config, *default_cmdline;
 	bool no_config;
 	unsigned root_timeout;
+	struct list hooks, hooks_dirs; /* --hook, --hooks-dir */
 };
 
 #define CONF_USAGE \
@@ -46,6 +49,12 @@ struct build_args {
 	"  --no-config       read no configuration file\n" \
 	"  --default-cmdline TEXT  kernel command-line defaults (the real one wins)\n" \
 	"  --root-timeout N  seconds the init waits for the root device\n"
+#define HOOK_USAGE \
+	"  --hook NAME       add image hook NAME (NAME.hook: see README, Image hooks)\n" \
+	"  --hooks-dir DIR   look for hooks in DIR first\n"
+#define HOOK_LONGOPTS \
+	{ "hook", required_argument, NULL, OPT_HOOK }, \
+	{ "hooks-dir", required_argument, NULL, OPT_HOOKS_DIR }
 #define CONF_LONGOPTS \
 	{ "config", required_argument, NULL, OPT_CONFIG }, \
 	{ "no-config", no_argument, NULL, OPT_NO_CONFIG }, \
@@ -71,6 +80,7 @@ static void usage(FILE *f)
 	      "  --print-plan      print the load plan (-o is then optional)\n"
 	      "  --level N         zstd compression level (default 3)\n", f);
 	fputs(CONF_USAGE, f);
+	fputs(HOOK_USAGE, f);
 }
 
 static int list_add(struct list *l, const char *s)
@@ -90,6 +100,8 @@ static void args_free(struct build_args *a)
 	free(a->adds.v);
 	free(a->omits.v);
 	free(a->sets_dirs.v);
+	free(a->hooks.v);
+	free(a->hooks_dirs.v);
 }
 
 static int own_option(struct build_args *a, int opt, const char *arg)
@@ -130,6 +142,10 @@ static int own_option(struct build_args *a, int opt, const char *arg)
 		return list_add(&a->omits, arg);
 	case OPT_SETS_DIR:
 		return list_add(&a->sets_dirs, arg);
+	case OPT_HOOK:
+		return list_add(&a->hooks, arg);
+	case OPT_HOOKS_DIR:
+		return list_add(&a->hooks_dirs, arg);
 	}
 	usage(stderr);
 	return -1;
@@ -186,7 +202,8 @@ static int conf_apply(struct build_args *a, const struct kd_buildconf *c)
 			return -1;
 	}
 	if (conf_list(&a->adds, c->adds, c->n_adds) < 0 ||
-	    conf_list(&a->omits, c->omits, c->n_omits) < 0)
+	    conf_list(&a->omits, c->omits, c->n_omits) < 0 ||
+	    conf_list(&a->hooks, c->hooks, c->n_hooks) < 0)
 		return -1;
 	if (c->default_root)
 		a->root_default = c->default_root;
@@ -197,8 +214,7 @@ static int conf_apply(struct build_args *a, const struct kd_buildconf *c)
 	if (c->level > 0)
 		a->level = c->level;
 	/* TODO(--compress, --microcode): c->compress and c->microcode are parsed
-	 * and validated; connect them here to the fields that option adds.
-	 * c->hooks is kept for the hooks issue. */
+	 * and validated; connect them here to the fields that option adds. */
 	return 0;
 }
 
@@ -245,6 +261,7 @@ static int parse_args(struct build_args *a, int argc, char **argv)
 		{ "level", required_argument, NULL, OPT_LEVEL },
 		{ "help", no_argument, NULL, 'h' },
 		CONF_LONGOPTS,
+		HOOK_LONGOPTS,
 		{ 0 },
 	};
 	int opt;
@@ -367,6 +384,46 @@ static int want_sets(struct build_args *a, struct kd_ctx *ctx, struct kd_modcach
 	return err;
 }
 
+/* --hooks-dir first, then ROOT/etc/kindling/hooks.d, the source tree's
+ * hooks/image, the installed DATADIR/hooks; *hooks stays NULL without --hook. */
+static int load_hooks(struct build_args *a, struct kd_ctx *ctx, struct kd_hooks **hooks)
+{
+	const char *root = a->cli.opts.root ? a->cli.opts.root : "";
+	char *tree = near_binary("hooks/image");
+	struct kd_str etc = { 0 };
+	struct list dirs = { 0 };
+	const char *const *sets;
+	int err = 0;
+	size_t i, n = 0;
+
+	*hooks = NULL;
+	if (a->hooks.n == 0) {
+		free(tree);
+		return 0;
+	}
+	kd_str_printf(&etc, "%s/etc/kindling/hooks.d", root);
+	for (i = 0; i < a->hooks_dirs.n && err == 0; i++)
+		err = list_add(&dirs, a->hooks_dirs.v[i]);
+	if (err == 0)
+		err = etc.s ? list_add(&dirs, etc.s) : -1;
+	if (err == 0 && tree)
+		err = list_add(&dirs, tree);
+	if (err == 0)
+		err = list_add(&dirs, KD_DATADIR "/hooks");
+	err = err < 0 ? -ENOMEM : kd_hooks_new(ctx, root, dirs.v, dirs.n, hooks);
+	for (i = 0; i < a->hooks.n && err == 0; i++)
+		err = kd_hooks_load(*hooks, a->hooks.v[i]);
+	/* their sets join --set's (kd_hooks_sets' strings live as long as *hooks) */
+	sets = err == 0 ? kd_hooks_sets(*hooks, &n) : NULL;
+
+	for (i = 0; sets && i < n && err == 0; i++)
+		err = list_add(&a->sets, sets[i]) < 0 ? -ENOMEM : 0;
+	free(dirs.v);
+	free(tree);
+	kd_str_free(&etc);
+	return err;
+}
+
 static int get_mtime(long long *mtime)
 {
 	const char *s = getenv("SOURCE_DATE_EPOCH");
@@ -394,11 +451,11 @@ static double now_ms(void)
 }
 
 static int write_image(struct build_args *a, struct kd_ctx *ctx, struct kd_modcache *cache,
-		       const struct kd_plan *plan, double t0)
+		       const struct kd_plan *plan, struct kd_hooks *hooks, double t0)
 {
 	struct kd_image_opts o = {
 		.output = a->output, .init = a->init, .force = a->force, .level = a->level,
-		.cache = cache,
+		.cache = cache, .hooks = hooks,
 	};
 	struct kd_image_stats st;
 	char *init = a->init ? NULL : default_init();
@@ -426,12 +483,16 @@ static int build(struct build_args *a, struct kd_ctx *ctx, double t0)
 	struct kd_wants w = { 0 };
 	struct kd_modcache cache;
 	struct kd_plan plan = { 0 };
+	struct kd_hooks *hooks = NULL;
 	int err = 0;
 
 	kd_modcache_init(&cache, ctx, 0);
+	err = load_hooks(a, ctx, &hooks);
 	/* --add first: its reason wins over a set's for the same module */
 	for (size_t i = 0; i < a->adds.n && err == 0; i++)
 		err = kd_wants_add(&w, a->adds.v[i], "--add", KD_WANT_LOAD | KD_WANT_REQUIRED);
+	if (err == 0 && hooks)
+		err = kd_hooks_wants(hooks, &w);
 	if (err == 0)
 		err = want_sets(a, ctx, &cache, &w);
 	KD_DBG(ctx, "sets expanded: %zu names, %.0f ms", w.n, now_ms() - t0);
@@ -441,7 +502,8 @@ static int build(struct build_args *a, struct kd_ctx *ctx, double t0)
 	if (err == 0 && a->print_plan)
 		kd_plan_print(ctx, &plan, stdout);
 	if (err == 0 && a->output)
-		err = write_image(a, ctx, &cache, &plan, t0);
+		err = write_image(a, ctx, &cache, &plan, hooks, t0);
+	kd_hooks_free(hooks);
 	kd_plan_free(&plan);
 	kd_wants_free(&w);
 	kd_modcache_free(&cache);

@@ -13,6 +13,7 @@
  *   /etc/modprobe.d/kindling.conf            options, blacklists, aliases
  *   /usr/lib/modules/KVER/...                modules and modules.* files
  *   /usr/lib/firmware/...                    firmware the modules name
+ *   what the image hooks add (hooks.c)       programs, libraries, stage scripts
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -502,6 +503,8 @@ int kd_image_content(struct kd_ctx *ctx, const struct kd_plan *plan,
 		err = add_skeleton(&c);
 	if (err == 0)
 		err = add_init(&c);
+	if (err == 0 && o->hooks)
+		err = kd_hooks_content(o->hooks, out); /* after the skeleton: its links */
 	if (err == 0)
 		err = add_modules(&c);
 	if (err == 0)

@@ -59,6 +59,16 @@ static void elf_init_once(void)
 	elf_ready = elf_version(EV_CURRENT) != EV_NONE;
 }
 
+int kd_elf_init(struct kd_ctx *ctx, const char *name)
+{
+	pthread_once(&elf_once, elf_init_once);
+	if (!elf_ready) {
+		KD_ERR(ctx, "%s: libelf refuses to start (version mismatch)", name);
+		return -ENOSYS;
+	}
+	return 0;
+}
+
 static bool range_ok(size_t total, uint64_t off, uint64_t size)
 {
 	return off <= total && size <= total - off;
@@ -143,11 +153,9 @@ static int elf_open(struct kd_ctx *ctx, const char *name, const void *buf, size_
 
 	if (err < 0)
 		return err;
-	pthread_once(&elf_once, elf_init_once);
-	if (!elf_ready) {
-		KD_ERR(ctx, "%s: libelf refuses to start (version mismatch)", name);
-		return -ENOSYS;
-	}
+	err = kd_elf_init(ctx, name);
+	if (err < 0)
+		return err;
 	*f = (struct elf_file){ .ctx = ctx, .name = name, .buf = buf, .n = n };
 	/* read-only use: libelf does not write to the image unless asked to */
 	f->e = elf_memory((char *)(uintptr_t)buf, n);
