@@ -131,14 +131,17 @@ kb_bus_args() {
 #   KB_TIMEOUT    seconds before QEMU is killed (default 120)
 #   KB_UNTIL      ERE: once a log line matches, wait KB_GRACE s (default 2),
 #                 then stop QEMU (for boots that end without a power-off)
-#   KB_SEND       array of ERE TEXT pairs: when a log line matches ERE, TEXT
-#                 plus a newline is typed on the serial console (once each)
+#   KB_SEND       array of ERE TEXT pairs, in order: once the console shows
+#                 a line matching ERE (after the previous TEXT was typed),
+#                 TEXT plus a newline is typed on the serial console.  The
+#                 console's input is QEMU's stdin (-nographic: the serial
+#                 port), a FIFO this function holds open for writing
 #   KB_EXTRA_ARGS array of more QEMU options
 # Returns 0 when QEMU exited by itself, 124 on timeout, 125 when stopped
 # after KB_UNTIL, otherwise QEMU's status.  Sets KB_LOG and KB_WALL (seconds).
 kb_boot() {
 	local name=$1 kver=$2 initrd=$3 disk=$4 bus=$5 cmdline=$6
-	local kernel=/boot/vmlinuz-$kver run pid wfd start now status=0 i sent=() until_at=
+	local kernel=/boot/vmlinuz-$kver run pid wfd start now status=0 until_at= send_i=0 send_at=0
 	KB_LOG=$KB_LOGS/$name.log
 	mkdir -p "$(dirname "$KB_LOG")"
 	rm -f "$KB_LOG"
@@ -168,13 +171,14 @@ kb_boot() {
 				until_at=$now
 			fi
 		fi
-		for ((i = 0; i + 1 < ${#KB_SEND[@]}; i += 2)); do
-			[ -z "${sent[i]:-}" ] || continue
-			if tr -d '\r' <"$KB_LOG" | grep -qE "${KB_SEND[i]}"; then
-				printf '%s\n' "${KB_SEND[i + 1]}" >&"$wfd"
-				sent[i]=1
-			fi
-		done
+		# The pairs in order, each ERE looked for only in what came after
+		# the previous TEXT was typed (a prompt that repeats matches anew).
+		if [ $((send_i + 1)) -lt ${#KB_SEND[@]} ] &&
+		   tail -c +$((send_at + 1)) "$KB_LOG" | tr -d '\r' | grep -qE "${KB_SEND[send_i]}"; then
+			send_at=$(stat -c %s "$KB_LOG")
+			printf '%s\n' "${KB_SEND[send_i + 1]}" >&"$wfd"
+			send_i=$((send_i + 2))
+		fi
 		sleep 0.2
 	done
 	if [ "$status" -ne 0 ]; then

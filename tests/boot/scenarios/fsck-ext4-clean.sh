@@ -1,0 +1,18 @@
+# shellcheck shell=bash disable=SC2034,SC2154 # a scenario, sourced by tests/boot/run.sh
+# The fsck hook on an ext4 root: the init runs e2fsck -p on the device
+# before mounting it and logs the result, then boots the real root.
+BUS=virtio-blk FSTYPE=ext4 TABLE=none
+BUILD_ARGS="--generic --hook fsck"
+CMDLINE="root=UUID=$KB_FS_UUID_ext4 ro"
+EXPECT_LOG="kindling: fsck: running /sbin/e2fsck -p /dev/vda
+kd-root: clean,
+kindling: fsck: e2fsck on /dev/vda: exit 0: clean"
+KINDLING_ONLY=1
+# The check comes before the mount.
+check() {
+	local f m
+	f=$(tr -d '\r' <"$1" | grep -n 'kindling: fsck: e2fsck on /dev/vda' | head -1 | cut -d: -f1)
+	m=$(tr -d '\r' <"$1" | grep -n 'EXT4-fs (vda): mounted' | head -1 | cut -d: -f1)
+	[ -n "$f" ] && [ -n "$m" ] && [ "$f" -lt "$m" ] ||
+		{ echo "e2fsck's result (line ${f:-none}) is not before the ext4 mount (line ${m:-none})"; return 1; }
+}
