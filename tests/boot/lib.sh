@@ -233,6 +233,25 @@ kb_marker_done() {
 	tr -d '\r' <"$1" | grep -q 'KINDLING-MARKER done'
 }
 
+# kb_console LOG: the console log without carriage returns, and with the
+# kernel's stamped lines that cut into a line of a program's own output
+# (a stage script, the shell: they write to the tty, not the kernel log)
+# spliced out, so that line reads whole again.
+kb_console() {
+	tr -d '\r' <"$1" | perl -0pe 's/(?<=[^\n])\[ *\d+\.\d+\] [^\n]*\n//g'
+}
+
+# kb_console_has LOG ERE...: every ERE matches a line of kb_console LOG;
+# else prints the first that does not and returns 1.
+kb_console_has() {
+	local log=$1 text re
+	shift
+	text=$(kb_console "$log")
+	for re in "$@"; do
+		grep -qE -- "$re" <<<"$text" || { echo "no console line matches /$re/"; return 1; }
+	done
+}
+
 # The last N lines of a console log, without carriage returns, indented.
 kb_tail() {
 	tr -d '\r' <"$1" 2>/dev/null | grep -v '^\s*$' | tail -n "${2:-12}" | sed 's/^/  | /'

@@ -5,12 +5,12 @@ BUS=virtio-blk FSTYPE=ext4 TABLE=none
 BUILD_ARGS="--generic --hook fsck"
 CMDLINE="root=UUID=$KB_FS_UUID_ext4 ro"
 EXPECT_LOG="kindling: fsck: running /sbin/e2fsck -p /dev/vda
-kd-root: clean,
 kindling: fsck: e2fsck on /dev/vda: exit 0: clean"
 KINDLING_ONLY=1
-# The check comes before the mount.
+# e2fsck's own word (on the tty), and the check comes before the mount.
 check() {
 	local f m
+	kb_console_has "$1" '^kd-root: clean, [0-9]+/[0-9]+ files' || return 1
 	f=$(tr -d '\r' <"$1" | grep -n 'kindling: fsck: e2fsck on /dev/vda' | head -1 | cut -d: -f1)
 	m=$(tr -d '\r' <"$1" | grep -n 'EXT4-fs (vda): mounted' | head -1 | cut -d: -f1)
 	[ -n "$f" ] && [ -n "$m" ] && [ "$f" -lt "$m" ] ||
