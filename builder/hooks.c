@@ -187,7 +187,8 @@ struct line {
 	size_t n;
 };
 
-static int bad(struct line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad(struct line *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static int bad(struct line *l, const char *fmt, ...)
 {
 	struct kd_str msg = { 0 };
@@ -259,8 +260,10 @@ static int kw_file(struct line *l, const char *kw)
 	int err = need_words(l, kw, 1, 2, "SRC [DEST]");
 
 	if (err == 0 && l->n == 1 && l->w[0][0] != '/')
-		return bad(l, "file: a relative SRC ('%s', in the hook's directory) needs a "
-			   "DEST in the image", l->w[0]);
+		return bad(l,
+			   "file: a relative SRC ('%s', in the hook's directory) needs a "
+			   "DEST in the image",
+			   l->w[0]);
 	if (err == 0 && l->n == 2)
 		err = need_absolute(l, "file DEST", l->w[1]);
 	if (err == 0)
@@ -275,7 +278,8 @@ static int kw_symlink(struct line *l, const char *kw)
 	if (err == 0)
 		err = need_absolute(l, kw, l->w[0]);
 	if (err == 0)
-		err = add_item(l, kw[0] == 'o' ? IT_OPT_SYMLINK : IT_SYMLINK, l->w[0], l->w[1]);
+		err = add_item(l, kw[0] == 'o' ? IT_OPT_SYMLINK : IT_SYMLINK, l->w[0],
+			       l->w[1]);
 	return err;
 }
 
@@ -330,10 +334,13 @@ static int kw_script(struct line *l, const char *kw)
 	for (s = 0; s < N_STAGES && strcmp(stages[s], l->w[0]) != 0; s++)
 		;
 	if (s == N_STAGES)
-		return bad(l, "unknown stage '%s' (modules, pre-mount or pre-switch)", l->w[0]);
-	if (hk->stages & (1u << s))
-		return bad(l, "a second script for stage %s (a hook has one script per stage)",
+		return bad(l, "unknown stage '%s' (modules, pre-mount or pre-switch)",
 			   l->w[0]);
+	if (hk->stages & (1u << s))
+		return bad(
+			l,
+			"a second script for stage %s (a hook has one script per stage)",
+			l->w[0]);
 	hk->stages |= 1u << s;
 	if (l->w[1][0] == '/')
 		kd_str_addz(&src, l->w[1]);
@@ -348,9 +355,15 @@ static const struct {
 	const char *kw;
 	int (*fn)(struct line *l, const char *kw);
 } keywords[] = {
-	{ "binary", kw_binary }, { "optional-binary", kw_binary }, { "file", kw_file },
-	{ "symlink", kw_symlink }, { "optional-symlink", kw_symlink }, { "dir", kw_dir }, { "module", kw_module },
-	{ "set", kw_set }, { "script", kw_script },
+	{ "binary", kw_binary },
+	{ "optional-binary", kw_binary },
+	{ "file", kw_file },
+	{ "symlink", kw_symlink },
+	{ "optional-symlink", kw_symlink },
+	{ "dir", kw_dir },
+	{ "module", kw_module },
+	{ "set", kw_set },
+	{ "script", kw_script },
 };
 
 /* Split at blanks, stopping at a '#' that starts a word. */
@@ -388,8 +401,10 @@ static int parse_line(struct line *l, char *text)
 		if (strcmp(w[0], keywords[k].kw) == 0)
 			err = keywords[k].fn(l, w[0]);
 	if (err == 1)
-		err = bad(l, "unknown keyword '%s' (binary, optional-binary, file, symlink, "
-			  "optional-symlink, dir, module, set or script)", w[0]);
+		err = bad(l,
+			  "unknown keyword '%s' (binary, optional-binary, file, symlink, "
+			  "optional-symlink, dir, module, set or script)",
+			  w[0]);
 	free(w);
 	return err;
 }
@@ -411,7 +426,8 @@ static int hook_add(struct kd_hooks *h, const char *name, const char *filename)
 	const char *slash = strrchr(filename, '/');
 
 	if (h->n_hooks >= MAX_HOOKS) {
-		KD_ERR(h->ctx, "hook %s: more than %d hooks in one image", name, MAX_HOOKS);
+		KD_ERR(h->ctx, "hook %s: more than %d hooks in one image", name,
+		       MAX_HOOKS);
 		return -EINVAL;
 	}
 	v = realloc(h->hooks, (h->n_hooks + 1) * sizeof(*v));
@@ -419,8 +435,10 @@ static int hook_add(struct kd_hooks *h, const char *name, const char *filename)
 		return -ENOMEM;
 	h->hooks = v;
 	v[h->n_hooks] = (struct hook){
-		.name = kd_strdup(name), .file = kd_strdup(filename),
-		.dir = slash ? strndup(filename, (size_t)(slash - filename)) : kd_strdup("."),
+		.name = kd_strdup(name),
+		.file = kd_strdup(filename),
+		.dir = slash ? strndup(filename, (size_t)(slash - filename))
+			     : kd_strdup("."),
 	};
 	if (slash == filename) {
 		free(v[h->n_hooks].dir);
@@ -469,7 +487,8 @@ int kd_hooks_load(struct kd_hooks *h, const char *name)
 	int err = -ENOENT;
 
 	if (!name_ok(name)) {
-		KD_ERR(h->ctx, "hook '%s': not a hook name (letters, digits, '-', '_', '.')",
+		KD_ERR(h->ctx,
+		       "hook '%s': not a hook name (letters, digits, '-', '_', '.')",
 		       name);
 		return -EINVAL;
 	}
@@ -484,15 +503,17 @@ int kd_hooks_load(struct kd_hooks *h, const char *name)
 			err = -ENOMEM;
 			break;
 		}
-		err = access(path.s, F_OK) == 0 ? kd_read_file(h->ctx, path.s, &b) : -ENOENT;
+		err = access(path.s, F_OK) == 0 ? kd_read_file(h->ctx, path.s, &b)
+						: -ENOENT;
 	}
 	if (err == 0) {
 		err = kd_hooks_parse(h, name, path.s, (const char *)b.data);
 		kd_buf_free(&b);
 	} else if (err == -ENOENT) {
-		KD_ERR(h->ctx, "hook %s: no %s.hook in %s (give --hooks-dir DIR, or put it in "
-		       "%s/etc/kindling/hooks.d)", name, name, tried.s ? tried.s : "(no directory)",
-		       h->root);
+		KD_ERR(h->ctx,
+		       "hook %s: no %s.hook in %s (give --hooks-dir DIR, or put it in "
+		       "%s/etc/kindling/hooks.d)",
+		       name, name, tried.s ? tried.s : "(no directory)", h->root);
 		err = -EINVAL;
 	}
 	kd_str_free(&path);
@@ -563,12 +584,14 @@ static int image_path(struct kd_hooks *h, const char *path, struct kd_str *out)
 			continue;
 		}
 		cand.len = 0;
-		kd_str_printf(&cand, "%s%s%.*s", out->s, out->len ? "/" : "", (int)len, c);
+		kd_str_printf(&cand, "%s%s%.*s", out->s, out->len ? "/" : "", (int)len,
+			      c);
 		if (cand.s == NULL) {
 			err = -ENOMEM;
 			break;
 		}
-		en = pos < todo.len ? entry_at(h->e, cand.s) : NULL; /* the last one stays */
+		/* the last component stays as it is */
+		en = pos < todo.len ? entry_at(h->e, cand.s) : NULL;
 		if (en == NULL || !S_ISLNK(en->mode)) {
 			out->len = 0;
 			err = kd_str_addz(out, cand.s);
@@ -598,9 +621,15 @@ static int image_path(struct kd_hooks *h, const char *path, struct kd_str *out)
 	return err;
 }
 
-/* Already there: fine when a hook put the same kind there (two programs
- * sharing libc), else an error naming both. */
-static int clash(struct place *p, const char *ipath, uint32_t mode, const char *target)
+static const char *kind_name(uint32_t mode)
+{
+	return S_ISLNK(mode) ? "symlink" : S_ISDIR(mode) ? "directory" : "file";
+}
+
+/* Already there: fine when a hook put the same thing there (two programs
+ * sharing libc), else an error naming the path and the hook line. */
+static int clash(struct place *p, const char *ipath, uint32_t mode, const void *data,
+		 size_t size)
 {
 	const struct kd_entry *en = entry_at(p->h->e, ipath);
 
@@ -609,27 +638,35 @@ static int clash(struct place *p, const char *ipath, uint32_t mode, const char *
 	if ((en->mode & S_IFMT) == (mode & S_IFMT)) {
 		if (S_ISDIR(mode))
 			return 1;
-		if (S_ISLNK(mode) && strlen(target) == en->size &&
-		    memcmp(en->data, target, en->size) == 0)
+		if (S_ISLNK(mode) && size == en->size &&
+		    memcmp(en->data, data, size) == 0)
 			return 1;
-		if (S_ISREG(mode) && kd_map_get(&p->h->placed, ipath, NULL))
+		if (S_ISREG(mode) && kd_map_get(&p->h->placed, ipath, NULL) &&
+		    size == en->size && (size == 0 || memcmp(en->data, data, size) == 0))
 			return 1;
+		if (S_ISREG(mode) && kd_map_get(&p->h->placed, ipath, NULL)) {
+			KD_ERR(p->h->ctx,
+			       "%s: /%s is already in the image with other contents",
+			       p->it->where, ipath);
+			return -EEXIST;
+		}
 	}
-	KD_ERR(p->h->ctx, "%s: /%s is already in the image (%s), the hook cannot put a %s "
-	       "there", p->it->where, ipath,
-	       S_ISLNK(en->mode) ? "a symlink" : S_ISDIR(en->mode) ? "a directory" : "a file",
-	       S_ISLNK(mode) ? "symlink" : S_ISDIR(mode) ? "directory" : "file");
+	KD_ERR(p->h->ctx, "%s: /%s is already in the image (a %s), the hook cannot put a "
+	       "%s there", p->it->where, ipath, kind_name(en->mode), kind_name(mode));
 	return -EEXIST;
 }
 
 static int put(struct place *p, const char *path, uint32_t mode, const void *data,
-	       size_t size, void *owned, const char *target)
+	       size_t size, void *owned)
 {
 	struct kd_str ipath = { 0 };
 	int err = image_path(p->h, path, &ipath);
 
+	if (err == -EINVAL)
+		KD_ERR(p->h->ctx, "%s: '%s' is not a path for a file in the image",
+		       p->it->where, path);
 	if (err == 0)
-		err = clash(p, ipath.s, mode, target);
+		err = clash(p, ipath.s, mode, data, size);
 	if (err == 0)
 		err = kd_entries_add(p->h->e, ipath.s, mode, data, size, owned);
 	else
@@ -644,7 +681,7 @@ static int put_symlink(struct place *p, const char *link, const char *target)
 {
 	char *t = kd_strdup(target);
 
-	return put(p, link, S_IFLNK | 0777, t, strlen(t), t, target);
+	return put(p, link, S_IFLNK | 0777, t, strlen(t), t);
 }
 
 /* optional-symlink: is its target in the image? */
@@ -657,7 +694,8 @@ static int put_optional_symlink(struct place *p)
 	if (target[0] == '/')
 		kd_str_addz(&abs, target);
 	else
-		kd_str_printf(&abs, "%.*s/%s", (int)(strrchr(link, '/') - link), link, target);
+		kd_str_printf(&abs, "%.*s/%s", (int)(strrchr(link, '/') - link), link,
+			      target);
 	/* LINK there already (the root has the program at LINK itself): done */
 	err = image_path(p->h, link, &ipath);
 	if (err == 0 && entry_at(p->h->e, ipath.s)) {
@@ -667,8 +705,8 @@ static int put_optional_symlink(struct place *p)
 	if (err == 0)
 		err = abs.s ? image_path(p->h, abs.s, &ipath) : -ENOMEM;
 	if (err == 0 && entry_at(p->h->e, ipath.s) == NULL) {
-		KD_INFO(p->h->ctx, "%s: %s is not in the image, no link %s to it", p->it->where,
-			abs.s, link);
+		KD_INFO(p->h->ctx, "%s: %s is not in the image, no link %s to it",
+			p->it->where, abs.s, link);
 		err = 1;
 	}
 	kd_str_free(&abs);
@@ -701,8 +739,8 @@ static int put_host_file(struct place *p, const char *path, const char *dest,
 	if (err == 0 && stat(host.s, &sb) < 0)
 		err = -errno;
 	if (err == 0 && !S_ISREG(sb.st_mode)) {
-		KD_ERR(p->h->ctx, "%s: %s%s is not a regular file", p->it->where, p->h->root,
-		       path);
+		KD_ERR(p->h->ctx, "%s: %s%s is not a regular file", p->it->where,
+		       p->h->root, path);
 		err = -EINVAL;
 	}
 	if (err == 0)
@@ -710,11 +748,12 @@ static int put_host_file(struct place *p, const char *path, const char *dest,
 	if (err == 0) {
 		if (mode_out)
 			*mode_out = sb.st_mode;
-		err = put(p, dest ? dest : real.s, S_IFREG | (sb.st_mode & 07777), b.data, b.size,
-			  b.data, NULL);
+		err = put(p, dest ? dest : real.s, S_IFREG | (sb.st_mode & 07777), b.data,
+			  b.size, b.data);
 	}
 	if (err == -ENOENT || err == -ENOTDIR)
-		KD_ERR(p->h->ctx, "%s: %s%s: no such file", p->it->where, p->h->root, path);
+		KD_ERR(p->h->ctx, "%s: %s%s: no such file", p->it->where, p->h->root,
+		       path);
 	kd_str_free(&real);
 	kd_str_free(&host);
 	return err;
@@ -726,7 +765,8 @@ static int find_binary(struct place *p, const char *name, struct kd_str *out)
 	struct kd_str real = { 0 }, host = { 0 };
 	int err = -ENOENT;
 
-	for (size_t i = 0; i < sizeof(bin_dirs) / sizeof(bin_dirs[0]) && err == -ENOENT; i++) {
+	for (size_t i = 0; i < sizeof(bin_dirs) / sizeof(bin_dirs[0]) && err == -ENOENT;
+	     i++) {
 		struct stat sb;
 
 		out->len = 0;
@@ -799,16 +839,19 @@ static int put_binary(struct place *p, const char *name, bool optional, int dept
 
 	if (err == -ENOENT) {
 		if (optional) {
-			KD_INFO(p->h->ctx, "%s: optional binary %s not found under %s/, skipped",
+			KD_INFO(p->h->ctx,
+				"%s: optional binary %s not found under %s/, skipped",
 				p->it->where, name, p->h->root);
 			err = 0;
 		} else if (name[0] == '/') {
-			KD_ERR(p->h->ctx, "%s: binary %s%s: no such executable file", p->it->where,
-			       p->h->root, name);
+			KD_ERR(p->h->ctx, "%s: binary %s%s: no such executable file",
+			       p->it->where, p->h->root, name);
 		} else {
-			KD_ERR(p->h->ctx, "%s: binary %s not found in %s/{usr/local/sbin,"
+			KD_ERR(p->h->ctx,
+			       "%s: binary %s not found in %s/{usr/local/sbin,"
 			       "usr/local/bin,usr/sbin,usr/bin,sbin,bin} (install it, or give its "
-			       "absolute path)", p->it->where, name, p->h->root);
+			       "absolute path)",
+			       p->it->where, name, p->h->root);
 		}
 		kd_str_free(&path);
 		return err;
@@ -846,7 +889,7 @@ static int put_own_file(struct place *p, const char *src, const char *dest, uint
 		       p->it->where, src);
 	if (err < 0)
 		return err;
-	return put(p, dest, mode, b.data, b.size, b.data, NULL);
+	return put(p, dest, mode, b.data, b.size, b.data);
 }
 
 static int put_script(struct place *p)
@@ -868,8 +911,8 @@ static int put_file(struct place *p)
 	int err;
 
 	if (p->it->a[0] == '/')
-		return put_host_file(p, p->it->a, strcmp(p->it->a, p->it->b) ? p->it->b : NULL,
-				     NULL);
+		return put_host_file(p, p->it->a,
+				     strcmp(p->it->a, p->it->b) ? p->it->b : NULL, NULL);
 	kd_str_printf(&src, "%s/%s", p->h->hooks[p->it->hook].dir, p->it->a);
 	if (src.s == NULL)
 		return -ENOMEM;
@@ -881,6 +924,79 @@ static int put_file(struct place *p)
 		       p->it->where, src.s);
 	kd_str_free(&src);
 	return err;
+}
+
+/* The length of a path's directory part: "usr/bin/sh" -> 7, "sh" -> 0. */
+static size_t dir_len(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? (size_t)(slash - path) : 0;
+}
+
+/* Whether path is in the image once every symlink (the last one too) is followed. */
+static bool in_image(struct kd_hooks *h, const char *path)
+{
+	struct kd_str cur = { 0 }, ipath = { 0 };
+	bool found = false;
+
+	kd_str_addz(&cur, path);
+	for (int links = 0; cur.s && links < MAX_IMAGE_LINKS; links++) {
+		const struct kd_entry *en;
+
+		if (image_path(h, cur.s, &ipath) < 0 ||
+		    (en = entry_at(h->e, ipath.s)) == NULL)
+			break;
+		if (!S_ISLNK(en->mode)) {
+			found = true;
+			break;
+		}
+		cur.len = 0;
+		if (en->size && en->data[0] == '/')
+			kd_str_printf(&cur, "%.*s", (int)en->size,
+				      (const char *)en->data);
+		else /* relative to the link's directory */
+			kd_str_printf(&cur, "/%.*s/%.*s", (int)dir_len(ipath.s), ipath.s,
+				      (int)en->size, (const char *)en->data);
+	}
+	kd_str_free(&cur);
+	kd_str_free(&ipath);
+	return found;
+}
+
+/* A stage script whose "#!" interpreter is not in the image cannot run:
+ * say so at build time rather than at boot. */
+static void check_interpreters(struct kd_hooks *h)
+{
+	for (size_t i = 0; i < h->n_items; i++) {
+		const struct item *it = &h->items[i];
+		struct kd_str dest = { 0 }, interp = { 0 };
+		const struct kd_entry *en;
+
+		if (it->kind != IT_SCRIPT)
+			continue;
+		kd_str_printf(&dest, "etc/kindling/stages/%s/%02u-%s", it->a, it->hook,
+			      h->hooks[it->hook].name);
+		en = dest.s ? entry_at(h->e, dest.s) : NULL;
+		if (en && en->size > 2 && en->data[0] == '#' && en->data[1] == '!') {
+			const char *p = (const char *)en->data + 2;
+			const char *end = (const char *)en->data + en->size, *q;
+
+			while (p < end && (*p == ' ' || *p == '\t'))
+				p++;
+			for (q = p; q < end && !strchr(" \t\r\n", *q); q++)
+				;
+			kd_str_add(&interp, p, (size_t)(q - p));
+			if (interp.s && interp.s[0] == '/' && !in_image(h, interp.s))
+				KD_WARN(h->ctx,
+					"%s: the %s script starts with #!%s, which is not in "
+					"the image: the init cannot run it (add the busybox hook, or "
+					"a binary line for %s)",
+					it->where, it->a, interp.s, interp.s);
+		}
+		kd_str_free(&dest);
+		kd_str_free(&interp);
+	}
 }
 
 int kd_hooks_content(struct kd_hooks *h, struct kd_entries *e)
@@ -906,12 +1022,18 @@ int kd_hooks_content(struct kd_hooks *h, struct kd_entries *e)
 			err = put_optional_symlink(&p);
 			break;
 		case IT_DIR:
-			err = put(&p, p.it->a, S_IFDIR | 0755, NULL, 0, NULL, NULL);
+			err = put(&p, p.it->a, S_IFDIR | 0755, NULL, 0, NULL);
 			break;
 		case IT_SCRIPT:
 			err = put_script(&p);
 			break;
 		}
+	}
+	if (err == 0) {
+		check_interpreters(h);
+		KD_INFO(h->ctx, "image hooks: %zu entries (programs, libraries, links, files, "
+			"scripts) from %zu hook%s", h->placed.n, h->n_hooks,
+			h->n_hooks == 1 ? "" : "s");
 	}
 	h->e = NULL;
 	return err;

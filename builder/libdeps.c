@@ -161,7 +161,8 @@ static int add_dir(struct kd_ldso *l, const char *dir, size_t len)
 	while (len > 1 && dir[len - 1] == '/')
 		len--;
 	for (size_t i = 0; i < l->n_conf_dirs; i++)
-		if (strlen(l->conf_dirs[i]) == len && memcmp(l->conf_dirs[i], dir, len) == 0)
+		if (strlen(l->conf_dirs[i]) == len &&
+		    memcmp(l->conf_dirs[i], dir, len) == 0)
 			return 0;
 	v = realloc(l->conf_dirs, (l->n_conf_dirs + 1) * sizeof(*v));
 	if (v == NULL)
@@ -177,7 +178,8 @@ static int add_dir(struct kd_ldso *l, const char *dir, size_t len)
 static int read_ldso_conf(struct kd_ldso *l, const char *path, int depth);
 
 /* "include GLOB": relative to the including file's directory, as ldconfig. */
-static int include_glob(struct kd_ldso *l, const char *conf, const char *pattern, int depth)
+static int include_glob(struct kd_ldso *l, const char *conf, const char *pattern,
+			int depth)
 {
 	struct kd_str full = { 0 };
 	glob_t g;
@@ -188,7 +190,8 @@ static int include_glob(struct kd_ldso *l, const char *conf, const char *pattern
 	} else {
 		const char *slash = strrchr(conf, '/');
 
-		kd_str_printf(&full, "%s%.*s/%s", l->root, (int)(slash - conf), conf, pattern);
+		kd_str_printf(&full, "%s%.*s/%s", l->root, (int)(slash - conf), conf,
+			      pattern);
 	}
 	if (full.s == NULL)
 		return -ENOMEM;
@@ -213,8 +216,8 @@ static int read_ldso_conf(struct kd_ldso *l, const char *path, int depth)
 	int err;
 
 	if (depth > MAX_INCLUDE_DEPTH) {
-		KD_WARN(l->ctx, "%s%s: ld.so.conf includes nested too deep, ignored", l->root,
-			path);
+		KD_WARN(l->ctx, "%s%s: ld.so.conf includes nested too deep, ignored",
+			l->root, path);
 		return 0;
 	}
 	kd_str_printf(&host, "%s%s", l->root, path);
@@ -240,9 +243,10 @@ static int read_ldso_conf(struct kd_ldso *l, const char *path, int depth)
 				err = include_glob(l, path, w, depth);
 			continue;
 		}
+		/* "DIR=TYPE" is the old syntax: the type is ignored */
 		for (; w && err == 0; w = strtok_r(NULL, " \t\r", &wsave))
 			if (w[0] == '/')
-				err = add_dir(l, w, strcspn(w, "=")); /* "DIR=TYPE" is old syntax */
+				err = add_dir(l, w, strcspn(w, "="));
 	}
 	kd_buf_free(&b);
 	return err;
@@ -373,8 +377,8 @@ static int read_dynamic(struct closure *c, struct object *o, Elf *e, size_t phnu
 	if (strtab == 0)
 		return 0; /* no strings: nothing needed */
 	if (!vaddr_offset(e, phnum, strtab, &stroff)) {
-		KD_ERR(c->l->ctx, "%s%s: DT_STRTAB outside the file's segments", c->l->root,
-		       o->path);
+		KD_ERR(c->l->ctx, "%s%s: DT_STRTAB outside the file's segments",
+		       c->l->root, o->path);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < count && err == 0 && gelf_getdyn(d, (int)i, &dyn); i++) {
@@ -382,12 +386,13 @@ static int read_dynamic(struct closure *c, struct object *o, Elf *e, size_t phnu
 
 		if (dyn.d_tag == DT_NULL)
 			break;
-		if (dyn.d_tag != DT_NEEDED && dyn.d_tag != DT_RUNPATH && dyn.d_tag != DT_RPATH &&
-		    dyn.d_tag != DT_SONAME)
+		if (dyn.d_tag != DT_NEEDED && dyn.d_tag != DT_RUNPATH &&
+		    dyn.d_tag != DT_RPATH && dyn.d_tag != DT_SONAME)
 			continue;
 		s = string_at(buf, n, stroff, strsz, dyn.d_un.d_val);
 		if (s == NULL) {
-			KD_ERR(c->l->ctx, "%s%s: dynamic entry %zu points outside DT_STRTAB",
+			KD_ERR(c->l->ctx,
+			       "%s%s: dynamic entry %zu points outside DT_STRTAB",
 			       c->l->root, o->path, i);
 			return -EINVAL;
 		}
@@ -419,14 +424,24 @@ static int object_read(struct closure *c, struct object *o, const struct object 
 	Elf *e = NULL;
 	int err;
 
-	kd_str_printf(&host, "%s%s", c->l->root, o->path);
+	/* the resolved path: an absolute link read from the host would leave the root */
+	kd_str_printf(&host, "%s%s", c->l->root, o->real ? o->real : o->path);
 	if (host.s == NULL)
 		return -ENOMEM;
 	err = kd_read_file(c->l->ctx, host.s, &b);
 	if (err < 0)
 		goto out;
-	if (b.size < EI_NIDENT || memcmp(b.data, ELFMAG, SELFMAG) != 0) {
+	if (b.size < EI_NIDENT + 4 || memcmp(b.data, ELFMAG, SELFMAG) != 0) {
 		err = -ENOEXEC;
+		goto out;
+	}
+	/* ld.so's open_verify: class and machine decide before anything else */
+	o->class = b.data[EI_CLASS];
+	o->machine = b.data[EI_DATA] == ELFDATA2MSB
+			     ? (uint16_t)(b.data[18] << 8 | b.data[19])
+			     : (uint16_t)(b.data[19] << 8 | b.data[18]);
+	if (want && (o->class != want->class || o->machine != want->machine)) {
+		err = 1;
 		goto out;
 	}
 	err = kd_elf_init(c->l->ctx, host.s);
@@ -439,12 +454,6 @@ static int object_read(struct closure *c, struct object *o, const struct object 
 		err = -EINVAL;
 		goto out;
 	}
-	o->class = b.data[EI_CLASS];
-	o->machine = eh.e_machine;
-	if (want && (o->class != want->class || o->machine != want->machine)) {
-		err = 1;
-		goto out;
-	}
 	for (size_t i = 0; i < phnum && err == 0; i++) {
 		GElf_Phdr ph;
 
@@ -455,7 +464,8 @@ static int object_read(struct closure *c, struct object *o, const struct object 
 		} else if (ph.p_type == PT_INTERP && o->interp == NULL) {
 			if (ph.p_offset > b.size || ph.p_filesz > b.size - ph.p_offset ||
 			    ph.p_filesz == 0) {
-				KD_ERR(c->l->ctx, "%s: PT_INTERP outside the file", host.s);
+				KD_ERR(c->l->ctx, "%s: PT_INTERP outside the file",
+				       host.s);
 				err = -EINVAL;
 			} else {
 				o->interp = strndup((const char *)b.data + ph.p_offset,
@@ -474,7 +484,8 @@ out:
 /* ---- the search ------------------------------------------------------------- */
 
 /* "$ORIGIN/../lib" -> "/usr/bin/../lib" */
-static int expand_dst(const struct object *o, const char *in, size_t len, struct kd_str *out)
+static int expand_dst(const struct object *o, const char *in, size_t len,
+		      struct kd_str *out)
 {
 	static const struct { const char *name; size_t n; } tokens[] = {
 		{ "ORIGIN", 6 }, { "LIB", 3 }, { "PLATFORM", 8 },
@@ -498,11 +509,13 @@ static int expand_dst(const struct object *o, const char *in, size_t len, struct
 			    memcmp(p + 1, tokens[t].name, tokens[t].n) == 0 &&
 			    p[tokens[t].n + 1] == '}')
 				skip = tokens[t].n + 3;
-			else if (room >= tokens[t].n && memcmp(p, tokens[t].name, tokens[t].n) == 0 &&
-				 (room == tokens[t].n || !(p[tokens[t].n] == '_' ||
-				   (p[tokens[t].n] >= 'A' && p[tokens[t].n] <= 'Z') ||
-				   (p[tokens[t].n] >= 'a' && p[tokens[t].n] <= 'z') ||
-				   (p[tokens[t].n] >= '0' && p[tokens[t].n] <= '9'))))
+			else if (room >= tokens[t].n &&
+				 memcmp(p, tokens[t].name, tokens[t].n) == 0 &&
+				 (room == tokens[t].n ||
+				  !(p[tokens[t].n] == '_' ||
+				    (p[tokens[t].n] >= 'A' && p[tokens[t].n] <= 'Z') ||
+				    (p[tokens[t].n] >= 'a' && p[tokens[t].n] <= 'z') ||
+				    (p[tokens[t].n] >= '0' && p[tokens[t].n] <= '9'))))
 				skip = tokens[t].n + 1;
 			if (skip)
 				break;
@@ -519,7 +532,8 @@ static int expand_dst(const struct object *o, const char *in, size_t len, struct
 }
 
 /* The object loaded under that name (or from that real file), else NULL. */
-static struct object *loaded_as(const struct closure *c, const char *name, const char *real)
+static struct object *loaded_as(const struct closure *c, const char *name,
+				const char *real)
 {
 	for (size_t i = 0; i < c->n; i++) {
 		if (real && c->v[i].real && strcmp(c->v[i].real, real) == 0)
@@ -539,6 +553,18 @@ static char *dir_of(const char *path)
 					      : strndup(path, (size_t)(slash - path));
 }
 
+static bool is_regular(const char *root, const char *path)
+{
+	struct kd_str host = { 0 };
+	struct stat sb;
+	bool ok;
+
+	kd_str_printf(&host, "%s%s", root, path);
+	ok = host.s && stat(host.s, &sb) == 0 && S_ISREG(sb.st_mode);
+	kd_str_free(&host);
+	return ok;
+}
+
 /* Try dir/name.  1: found (appended), 0: not there or of the wrong kind. */
 static int try_file(struct closure *c, int loader, const char *name, const char *file)
 {
@@ -546,7 +572,8 @@ static int try_file(struct closure *c, int loader, const char *name, const char 
 	struct kd_str real = { 0 };
 	int err;
 
-	if (kd_root_resolve(c->l->root, file, NULL, NULL, &real) < 0) {
+	if (kd_root_resolve(c->l->root, file, NULL, NULL, &real) < 0 ||
+	    !is_regular(c->l->root, real.s)) {
 		kd_str_free(&real);
 		return 0;
 	}
@@ -667,10 +694,11 @@ static int need(struct closure *c, int loader, const char *needed)
 	else
 		r = search(c, loader, name.s);
 	if (r == 0) {
-		KD_ERR(c->l->ctx, "%s: library %s (needed by %s%s) not found in its RPATH/RUNPATH, "
+		KD_ERR(c->l->ctx,
+		       "%s: library %s (needed by %s%s) not found in its RPATH/RUNPATH, "
 		       "%s/etc/ld.so.conf or the default directories (install it, or add its "
-		       "directory to ld.so.conf)", c->binary, name.s, c->l->root,
-		       c->v[loader].path, c->l->root);
+		       "directory to ld.so.conf)",
+		       c->binary, name.s, c->l->root, c->v[loader].path, c->l->root);
 		r = -ENOENT;
 	}
 	kd_str_free(&name);
@@ -689,8 +717,8 @@ static int add_interp(struct closure *c)
 	if (err == 0)
 		err = object_read(c, &o, NULL);
 	if (err == -ENOENT)
-		KD_ERR(c->l->ctx, "%s: its ELF interpreter %s%s does not exist", c->binary,
-		       c->l->root, o.path);
+		KD_ERR(c->l->ctx, "%s: its ELF interpreter %s%s does not exist",
+		       c->binary, c->l->root, o.path);
 	if (err == 0) {
 		struct object *v = realloc(c->v, (c->n + 1) * sizeof(*v));
 
