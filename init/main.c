@@ -6,6 +6,12 @@
  * built-in drivers); finding, mounting and switching to the root can fail,
  * and then the diagnostics and the rescue run and we look for the root
  * again.  main() never returns: PID 1 exiting panics the kernel.
+ *
+ * Image hooks (stages.c, whose header lists the scripts' environment) run
+ * at three points: "modules" after coldplug's loads, "pre-mount" once the
+ * root device is found, "pre-switch" with the root mounted; rd.break=STAGE
+ * starts a shell after a stage's scripts.  The root is checked (fsck.c)
+ * between pre-mount and the mount.
  */
 #include <dirent.h>
 #include <errno.h>

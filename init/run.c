@@ -93,8 +93,7 @@ void ki_status_text(int status, char *buf, size_t size)
 	else if (WIFEXITED(status))
 		snprintf(buf, size, "exit status %d", WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
-		snprintf(buf, size, "killed by signal %d (%s)", WTERMSIG(status),
-			 strsignal(WTERMSIG(status)));
+		snprintf(buf, size, "killed by signal %d", WTERMSIG(status));
 	else
 		snprintf(buf, size, "wait status 0x%x", (unsigned)status);
 }

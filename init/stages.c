@@ -29,11 +29,6 @@
 
 #include "init.h"
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
 /*
  * The programs of stage s under dir into names, sorted; returns how many
  * (0 when the directory does not exist) or -errno.  *left counts those
@@ -44,7 +39,7 @@ int ki_stage_list(const char *dir, enum ki_stage s, char (*names)[KI_STAGE_NAME_
 {
 	char path[256];
 	struct dirent *de;
-	unsigned n = 0;
+	unsigned n = 0, i;
 	DIR *d;
 
 	*left = 0;
@@ -55,13 +50,17 @@ int ki_stage_list(const char *dir, enum ki_stage s, char (*names)[KI_STAGE_NAME_
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (n < max && strlen(de->d_name) < KI_STAGE_NAME_MAX)
-			strcpy(names[n++], de->d_name);
-		else
+		if (n >= max || strlen(de->d_name) >= KI_STAGE_NAME_MAX) {
 			(*left)++;
+			continue;
+		}
+		/* insertion in order: a few names, and no qsort in the init */
+		i = n++;
+		for (; i > 0 && strcmp(names[i - 1], de->d_name) > 0; i--)
+			memcpy(names[i], names[i - 1], KI_STAGE_NAME_MAX);
+		strcpy(names[i], de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(names[0]), by_name);
 	return (int)n;
 }
 

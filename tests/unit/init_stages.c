@@ -248,7 +248,7 @@ static void test_status_text(void **state)
 	ki_status_text(127 << 8, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "exit status 127 (not executable, or its interpreter"));
 	ki_status_text(SIGSEGV, buf, sizeof(buf));
-	assert_non_null(strstr(buf, "killed by signal 11 ("));
+	assert_string_equal(buf, "killed by signal 11");
 }
 
 /* The real ops: a real program, its status, its environment. */
