@@ -141,7 +141,7 @@ kb_bus_args() {
 # after KB_UNTIL, otherwise QEMU's status.  Sets KB_LOG and KB_WALL (seconds).
 kb_boot() {
 	local name=$1 kver=$2 initrd=$3 disk=$4 bus=$5 cmdline=$6
-	local kernel=/boot/vmlinuz-$kver run pid wfd start now status=0 until_at= send_i=0 send_at=0
+	local kernel=/boot/vmlinuz-$kver run pid wfd start now status=0 until_at='' send_i=0 send_at=0
 	KB_LOG=$KB_LOGS/$name.log
 	mkdir -p "$(dirname "$KB_LOG")"
 	rm -f "$KB_LOG"

@@ -13,6 +13,8 @@ check() {
 	kb_console_has "$1" '^kd-root: clean, [0-9]+/[0-9]+ files' || return 1
 	f=$(tr -d '\r' <"$1" | grep -n 'kindling: fsck: e2fsck on /dev/vda' | head -1 | cut -d: -f1)
 	m=$(tr -d '\r' <"$1" | grep -n 'EXT4-fs (vda): mounted' | head -1 | cut -d: -f1)
-	[ -n "$f" ] && [ -n "$m" ] && [ "$f" -lt "$m" ] ||
-		{ echo "e2fsck's result (line ${f:-none}) is not before the ext4 mount (line ${m:-none})"; return 1; }
+	if [ -z "$f" ] || [ -z "$m" ] || [ "$f" -ge "$m" ]; then
+		echo "e2fsck's result (line ${f:-none}) is not before the ext4 mount (line ${m:-none})"
+		return 1
+	fi
 }
