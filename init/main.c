@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -388,6 +389,9 @@ static void run_stage(struct ki_ctx *c, enum ki_stage s)
 		c->stages_run |= 1u << s;
 		ki_stage_info(c, &info);
 		ki_stage_run(&r, &failed);
+		/* what the scripts left running and then exited is ours to reap */
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
 	}
 	if (!(c->cmd.breaks & 1u << s) || (c->breaks_done & 1u << s))
 		return;

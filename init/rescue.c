@@ -6,6 +6,10 @@
  * tell a missing driver from a wrong root=.  Then a shell if the image has
  * one (on its exit we look for the root again), else a pause and a reboot.
  * PID 1 never returns from main: the kernel would panic.
+ *
+ * The same shell serves rd.break=STAGE and an fsck that left errors: in
+ * its own session, on the console's real tty as its controlling terminal
+ * (job control, ^C), with the stage scripts' environment.
  */
 #include <errno.h>
 #include <fcntl.h>
