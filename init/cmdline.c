@@ -169,6 +169,42 @@ const char *ki_root_kind_name(enum ki_root_kind kind)
 	}
 }
 
+static const char *const stage_names[KI_N_STAGES] = { "modules", "pre-mount", "pre-switch" };
+
+const char *ki_stage_name(enum ki_stage s)
+{
+	return (unsigned)s < KI_N_STAGES ? stage_names[s] : "?";
+}
+
+/* A stage by its name (enum ki_stage), or -EINVAL. */
+int ki_stage_parse(const char *name)
+{
+	for (int i = 0; i < KI_N_STAGES; i++)
+		if (strcmp(name, stage_names[i]) == 0)
+			return i;
+	return -EINVAL;
+}
+
+/* rd.break alone stops before switching root, as dracut's does. */
+static int set_break(struct ki_cmdline *c, const char *val)
+{
+	int s = val ? ki_stage_parse(val) : KI_STAGE_PRE_SWITCH;
+
+	if (s < 0)
+		return s;
+	c->breaks |= 1u << s;
+	return 0;
+}
+
+/* One of words (NULL-ended) into *out, its index. */
+static int set_word(int *out, const char *val, const char *const *words)
+{
+	for (int i = 0; val && words[i]; i++)
+		if (strcmp(val, words[i]) == 0)
+			return *out = i, 0;
+	return -EINVAL;
+}
+
 /* Split a comma separated list of module names into list (normalised). */
 static int add_names(const char **list, unsigned *n, char *val)
 {
@@ -254,7 +290,7 @@ static bool apply_flag(struct ki_cmdline *c, const char *key)
 static int apply(struct ki_cmdline *c, char *key, char *val)
 {
 	unsigned t;
-	int err;
+	int err, w;
 
 	if (is_key(key, "root", NULL))
 		return set_root(c, val);
@@ -270,6 +306,24 @@ static int apply(struct ki_cmdline *c, char *key, char *val)
 		err = set_uint(&t, val, 86400);
 		if (err == 0)
 			c->timeout = (int)t;
+		return err;
+	}
+	if (is_key(key, "rd.break", NULL))
+		return set_break(c, val);
+	if (is_key(key, "fsck.mode", NULL)) {
+		static const char *const modes[] = { "auto", "force", "skip", NULL };
+
+		err = set_word(&w, val, modes);
+		if (err == 0)
+			c->fsck_mode = (enum ki_fsck_mode)w;
+		return err;
+	}
+	if (is_key(key, "fsck.repair", NULL)) {
+		static const char *const repairs[] = { "preen", "yes", "no", NULL };
+
+		err = set_word(&w, val, repairs);
+		if (err == 0)
+			c->fsck_repair = (enum ki_fsck_repair)w;
 		return err;
 	}
 	if (is_key(key, "modprobe.blacklist", NULL))

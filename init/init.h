@@ -78,6 +78,13 @@ struct ki_root {
 	unsigned major, minor;
 };
 
+/* The points where image hooks run (init/stages.c) and rd.break= stops. */
+enum ki_stage { KI_STAGE_MODULES, KI_STAGE_PRE_MOUNT, KI_STAGE_PRE_SWITCH, KI_N_STAGES };
+
+/* fsck.mode= and fsck.repair=, as systemd-fsck reads them. */
+enum ki_fsck_mode { KI_FSCK_AUTO, KI_FSCK_FORCE, KI_FSCK_SKIP };
+enum ki_fsck_repair { KI_REPAIR_PREEN, KI_REPAIR_YES, KI_REPAIR_NO };
+
 struct ki_param {
 	const char *module; /* normalised */
 	const char *name;
@@ -100,12 +107,17 @@ struct ki_cmdline {
 	unsigned n_blacklist;
 	const char *load[KI_MAX_NAMES];
 	unsigned n_load;
+	unsigned breaks;       /* rd.break=: bit (1 << enum ki_stage) per stage */
+	enum ki_fsck_mode fsck_mode;
+	enum ki_fsck_repair fsck_repair;
 };
 
 void ki_cmdline_init(struct ki_cmdline *c);
 int ki_cmdline_parse(struct ki_cmdline *c, const char *text, const struct ki_log *log);
 int ki_root_parse(struct ki_root *r, const char *text);
 const char *ki_root_kind_name(enum ki_root_kind kind);
+const char *ki_stage_name(enum ki_stage s);
+int ki_stage_parse(const char *name);
 bool ki_cmdline_blacklisted(const struct ki_cmdline *c, const char *module);
 int ki_cmdline_module_params(const struct ki_cmdline *c, const char *module, char *buf,
 			     size_t size);
@@ -290,9 +302,87 @@ int ki_free_tree(int dirfd, dev_t dev, unsigned *count);
 int ki_switch_root(const char *newroot, const char *const *inits, char *const argv[],
 		   struct ki_log *log, unsigned *freed);
 
+/* run.c: child processes (stage scripts, fsck, the rescue shell) ------- */
+
+/* fork+exec and wait, so the tests can run "programs" without forking. */
+struct ki_run_ops {
+	int (*spawn)(void *data, const char *path, char *const argv[], char *const envp[]);
+	int (*wait)(void *data, int pid, int *status); /* status as waitpid's */
+	void *data;
+};
+
+extern const struct ki_run_ops ki_run_sys_ops;
+
+#define KI_PATH "/usr/sbin:/usr/bin:/sbin:/bin"
+#define KI_ENV_MAX 96
+
+/* An environment: the inherited one minus what we set, then ours. */
+struct ki_env {
+	char *vars[KI_ENV_MAX + 1];
+	unsigned n;
+	char buf[2048];
+	size_t used;
+};
+
+void ki_env_init(struct ki_env *e, char *const *inherit);
+int ki_env_set(struct ki_env *e, const char *name, const char *value);
+int ki_run(const struct ki_run_ops *ops, const char *path, char *const argv[],
+	   char *const envp[], int *status);
+void ki_status_text(int status, char *buf, size_t size);
+
+/* stages.c: image hook scripts at the stages of the boot ----------------- */
+
+#define KI_STAGES_DIR "/etc/kindling/stages"
+#define KI_STAGE_NAME_MAX 64
+#define KI_STAGE_MAX 32
+
+/* What a stage's scripts are told (NULL or "" when not known yet). */
+struct ki_stage_info {
+	char root[48];
+	const char *rootspec, *fstype, *newroot, *kver;
+};
+
+struct ki_stage_run {
+	const char *dir;          /* KI_STAGES_DIR, or a test's */
+	enum ki_stage stage;
+	const struct ki_stage_info *info;
+	char *const *environ;     /* inherited: the kernel's variables */
+	const struct ki_run_ops *ops;
+	const struct ki_log *log;
+};
+
+int ki_stage_list(const char *dir, enum ki_stage s, char (*names)[KI_STAGE_NAME_MAX],
+		  unsigned max, unsigned *left);
+int ki_stage_env(struct ki_env *e, enum ki_stage s, const struct ki_stage_info *info,
+		 char *const *inherit);
+int ki_stage_run(const struct ki_stage_run *r, unsigned *failed);
+
+/* fsck.c: checking the root before it is mounted --------------------------- */
+
+enum ki_fsck_verdict {
+	KI_FSCK_CLEAN,      /* nothing to do */
+	KI_FSCK_FIXED,      /* errors corrected: mount */
+	KI_FSCK_REBOOT,     /* the checker asks for a reboot */
+	KI_FSCK_BROKEN,     /* errors left: rescue shell, else read-only */
+	KI_FSCK_FAILED,     /* the checker itself failed: warn, mount */
+};
+
+struct ki_fsck_cmd {
+	const char *tool;       /* absolute path in the image */
+	const char *argv[8];    /* NULL-ended */
+};
+
+int ki_fsck_cmd(struct ki_fsck_cmd *cmd, const char *fstype, const char *dev,
+		enum ki_fsck_mode mode, enum ki_fsck_repair repair);
+enum ki_fsck_verdict ki_fsck_verdict(const char *tool, int status, char *meaning,
+				     size_t size);
+int ki_fsck_run(const struct ki_fsck_cmd *cmd, char *const envp[],
+		const struct ki_run_ops *ops, const struct ki_log *log);
+
 /* main.c, rescue.c: the whole boot ------------------------------------------ */
 
 #define KI_NEWROOT "/sysroot"
+#define KI_SHELL "/bin/sh"
 #define KI_MAX_UNMATCHED 48
 
 struct ki_ctx {
@@ -313,9 +403,15 @@ struct ki_ctx {
 	char unmatched[KI_MAX_UNMATCHED][80];
 	unsigned n_unmatched, n_unmatched_more;
 	bool rescan;            /* uevents were lost: walk sysfs again */
+	char kver[65];          /* uname's release */
+	unsigned stages_run;    /* bit per enum ki_stage: its hooks ran */
+	unsigned breaks_done;   /* bit per enum ki_stage: rd.break's shell ran */
+	bool force_ro;          /* fsck left errors and there is no shell */
 };
 
 void ki_diagnose(struct ki_ctx *c, const char *why);
+void ki_stage_info(const struct ki_ctx *c, struct ki_stage_info *info);
+bool ki_shell(struct ki_ctx *c, enum ki_stage stage, const char *why);
 void ki_rescue(struct ki_ctx *c);
 void ki_reboot_after(const struct ki_log *log, unsigned seconds);
 

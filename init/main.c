@@ -6,6 +6,12 @@
  * built-in drivers); finding, mounting and switching to the root can fail,
  * and then the diagnostics and the rescue run and we look for the root
  * again.  main() never returns: PID 1 exiting panics the kernel.
+ *
+ * Image hooks (stages.c, whose header lists the scripts' environment) run
+ * at three points: "modules" after coldplug's loads, "pre-mount" once the
+ * root device is found, "pre-switch" with the root mounted; rd.break=STAGE
+ * starts a shell after a stage's scripts.  The root is checked (fsck.c)
+ * between pre-mount and the mount.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -99,6 +106,7 @@ static int step_plan(struct ki_ctx *c)
 
 	if (uname(&u) < 0)
 		return 0;
+	snprintf(c->kver, sizeof(c->kver), "%s", u.release);
 	ki_plan_load(&c->plan, KP_PLAN_PATH, u.release, &c->log);
 	return 0;
 }
@@ -366,6 +374,105 @@ static int step_wait_root(struct ki_ctx *c)
 	}
 }
 
+/* ---- image hooks, rd.break, fsck (stages.c, fsck.c, rescue.c) ---------- */
+
+/* The stage's hooks (once a boot), then rd.break=STAGE's shell (once). */
+static void run_stage(struct ki_ctx *c, enum ki_stage s)
+{
+	struct ki_stage_info info;
+	struct ki_stage_run r = { KI_STAGES_DIR, s, &info, environ, &ki_run_sys_ops, &c->log };
+	const char *name = ki_stage_name(s);
+	unsigned failed;
+	char why[96];
+
+	if (!(c->stages_run & 1u << s)) {
+		c->stages_run |= 1u << s;
+		ki_stage_info(c, &info);
+		ki_stage_run(&r, &failed);
+		/* what the scripts left running and then exited is ours to reap */
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+	}
+	if (!(c->cmd.breaks & 1u << s) || (c->breaks_done & 1u << s))
+		return;
+	c->breaks_done |= 1u << s;
+	snprintf(why, sizeof(why), "rd.break=%s: exit the shell to go on with the boot", name);
+	if (!ki_shell(c, s, why))
+		KI_ERRF(&c->log, "rd.break=%s: the image has no %s (kindling build --hook busybox); "
+			"going on", name, KI_SHELL);
+}
+
+/* After the plan's modules (and coldplug's) are loaded, if anyone looks. */
+static int step_stage_modules(struct ki_ctx *c)
+{
+	bool wanted = (c->cmd.breaks & 1u << KI_STAGE_MODULES) ||
+		      access(KI_STAGES_DIR "/modules", F_OK) == 0;
+
+	if (!wanted)
+		return 0;
+	if (c->ml && ki_modload_wait_all(c->ml, SETTLE_MS) < 0)
+		KI_WARNF(&c->log, "module loads still running after %d s; running the modules "
+			 "stage anyway", SETTLE_MS / 1000);
+	run_stage(c, KI_STAGE_MODULES);
+	return 0;
+}
+
+static int step_stage_pre_mount(struct ki_ctx *c)
+{
+	run_stage(c, KI_STAGE_PRE_MOUNT);
+	return 0;
+}
+
+static int step_stage_pre_switch(struct ki_ctx *c)
+{
+	run_stage(c, KI_STAGE_PRE_SWITCH);
+	return 0;
+}
+
+/* The root's checker, if the image has it (see fsck.c for what it means). */
+static int step_fsck(struct ki_ctx *c)
+{
+	struct ki_stage_info info;
+	struct ki_fsck_cmd cmd;
+	struct ki_env *env;
+	const char *type = c->root->id.usage == KI_USE_FS ? c->root->id.type : c->cmd.rootfstype;
+	int v;
+
+	ki_stage_info(c, &info);
+	if (type == NULL || ki_fsck_cmd(&cmd, type, info.root, c->cmd.fsck_mode,
+					c->cmd.fsck_repair) < 0 || access(cmd.tool, X_OK) != 0) {
+		KI_DBGF(&c->log, "fsck: no checker for %s (%s) in the image", info.root,
+			type ? type : "type unknown");
+		return 0;
+	}
+	if (c->cmd.fsck_mode == KI_FSCK_SKIP) {
+		KI_INFOF(&c->log, "fsck: not checking %s (fsck.mode=skip)", info.root);
+		return 0;
+	}
+	env = malloc(sizeof(*env));
+	if (env == NULL || ki_stage_env(env, KI_STAGE_PRE_MOUNT, &info, environ) < 0) {
+		KI_ERRF(&c->log, "fsck: out of memory for its environment; mounting %s unchecked",
+			info.root);
+		free(env);
+		return 0;
+	}
+	v = ki_fsck_run(&cmd, env->vars, &ki_run_sys_ops, &c->log);
+	free(env);
+	if (v == KI_FSCK_REBOOT) {
+		KI_ERRF(&c->log, "fsck: %s asks for a reboot after checking %s", cmd.tool, info.root);
+		ki_reboot_after(&c->log, 5);
+	}
+	if (v != KI_FSCK_BROKEN)
+		return 0;
+	if (!ki_shell(c, KI_STAGE_PRE_MOUNT, "fsck left errors on the root: repair it (e.g. "
+		      "e2fsck -f DEVICE), then exit the shell to mount it")) {
+		KI_ERRF(&c->log, "fsck left errors on %s and the image has no %s: mounting it "
+			"read-only", info.root, KI_SHELL);
+		c->force_ro = true;
+	}
+	return 0;
+}
+
 /* Make sure the kernel knows type, loading its module ("fs-TYPE"). */
 static void fs_driver(struct ki_ctx *c, const char *type)
 {
@@ -422,6 +529,8 @@ static int step_mount_root(struct ki_ctx *c)
 		KI_ERRF(&c->log, "rootflags=%s is too long; mounting without it", c->cmd.rootflags);
 		data[0] = '\0';
 	}
+	if (c->force_ro)
+		flags |= MS_RDONLY;
 	mkdir(KI_NEWROOT, 0755);
 	err = fs_types(c, types, sizeof(types));
 	if (err < 0 || types[0] == '\0') {
@@ -515,12 +624,24 @@ static const struct step {
 	{ "listen to kernel uevents", step_uevent },
 	{ "load the plan's modules", step_modload },
 	{ "coldplug devices", step_coldplug },
+	{ "run the modules stage", step_stage_modules },
 	{ "find the root device", step_wait_root },
+	{ "run the pre-mount stage", step_stage_pre_mount },
+	{ "check the root file system", step_fsck },
 	{ "mount the root file system", step_mount_root },
+	{ "run the pre-switch stage", step_stage_pre_switch },
 	{ "switch to the root file system", step_switch },
 };
 
-#define RETRY_STEP 7 /* after a rescue: find the root again */
+/* After a rescue: find the root again. */
+static size_t retry_step(void)
+{
+	size_t i = 0;
+
+	while (steps[i].run != step_wait_root)
+		i++;
+	return i;
+}
 
 int main(int argc, char **argv)
 {
@@ -554,7 +675,7 @@ int main(int argc, char **argv)
 		ki_diagnose(c, err == -ETIMEDOUT ? "gave up waiting for the root device" : why);
 		ki_rescue(c);
 		c->wait_since = ki_now();
-		i = RETRY_STEP;
+		i = retry_step();
 	}
 	ki_reboot_after(&c->log, 10);
 }

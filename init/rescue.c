@@ -6,10 +6,15 @@
  * tell a missing driver from a wrong root=.  Then a shell if the image has
  * one (on its exit we look for the root again), else a pause and a reboot.
  * PID 1 never returns from main: the kernel would panic.
+ *
+ * The same shell serves rd.break=STAGE and an fsck that left errors: in
+ * its own session, on the console's real tty as its controlling terminal
+ * (job control, ^C), with the stage scripts' environment.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/reboot.h>
@@ -135,12 +140,36 @@ void ki_reboot_after(const struct ki_log *log, unsigned seconds)
 		ki_sleep_ms(60000);
 }
 
-static void shell_child(void)
+/*
+ * The console's real tty (the last of /sys/class/tty/console/active, as
+ * busybox's cttyhack finds it): a shell gets job control only on a tty it
+ * can make its controlling one.  /dev/console when it cannot be found.
+ */
+static void console_tty(char *path, size_t size)
 {
+	char buf[48], *name;
+	ssize_t n = ki_read_file("/sys/class/tty/console/active", buf, sizeof(buf));
+
+	snprintf(path, size, "/dev/console");
+	if (n <= 0)
+		return;
+	buf[strcspn(buf, "\n")] = '\0';
+	name = strrchr(buf, ' ') ? strrchr(buf, ' ') + 1 : buf;
+	if (name[0] != '\0' && strchr(name, '/') == NULL) {
+		snprintf(path, size, "/dev/%s", name);
+		if (access(path, R_OK | W_OK) != 0)
+			snprintf(path, size, "/dev/console");
+	}
+}
+
+/* In the child: a new session whose controlling tty is the console. */
+static void shell_child(const char *tty, char *const envp[])
+{
+	char *argv[] = { "sh", NULL };
 	int fd;
 
 	setsid();
-	fd = open("/dev/console", O_RDWR | O_NOCTTY);
+	fd = open(tty, O_RDWR | O_NOCTTY);
 	if (fd >= 0) {
 		ioctl(fd, TIOCSCTTY, 1);
 		dup2(fd, 0);
@@ -149,33 +178,60 @@ static void shell_child(void)
 		if (fd > 2)
 			close(fd);
 	}
-	execl("/bin/sh", "sh", (char *)NULL);
+	execve(KI_SHELL, argv, envp);
 	_exit(127);
 }
 
 /*
- * A shell on the console if the image has one; returns when it exits so
- * the caller looks for the root again.  Without one: reboot after a pause.
+ * A shell on the console, why said first; returns when it exits (true),
+ * or at once (false) when the image has no /bin/sh.  It gets the stage
+ * environment of stage (KINDLING_ROOT and the others).
  */
-void ki_rescue(struct ki_ctx *c)
+bool ki_shell(struct ki_ctx *c, enum ki_stage stage, const char *why)
 {
+	struct ki_stage_info info;
+	struct ki_env *env;
+	char tty[64];
 	pid_t pid;
 	int status;
 
-	if (access("/bin/sh", X_OK) != 0) {
-		ki_log(&c->log, KI_ERR, "cannot go on: no root file system, and the image has no "
-		       "/bin/sh for a rescue shell");
-		ki_reboot_after(&c->log, 10);
-	}
-	ki_log(&c->log, KI_ERR, "starting a rescue shell (/bin/sh); exit it to look for the "
-	       "root again");
+	if (access(KI_SHELL, X_OK) != 0)
+		return false;
+	env = malloc(sizeof(*env));
+	if (env == NULL)
+		return false;
+	ki_stage_info(c, &info);
+	if (ki_stage_env(env, stage, &info, environ) < 0)
+		ki_env_init(env, environ);
+	console_tty(tty, sizeof(tty));
+	ki_log(&c->log, KI_ERR, "%s: starting a shell (%s on %s)", why, KI_SHELL, tty);
 	pid = fork();
 	if (pid == 0)
-		shell_child();
+		shell_child(tty, env->vars);
+	free(env);
 	if (pid < 0) {
-		ki_log(&c->log, KI_ERR, "cannot start /bin/sh: %s", strerror(errno));
-		ki_reboot_after(&c->log, 10);
+		ki_log(&c->log, KI_ERR, "cannot start %s: %s", KI_SHELL, strerror(errno));
+		return false;
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	ki_log(&c->log, KI_NOTICE, "the shell exited; going on with the boot");
+	return true;
+}
+
+/*
+ * After the diagnostics: a shell if the image has one; returns when it
+ * exits so the caller looks for the root again.  Without one: reboot
+ * after a pause.
+ */
+void ki_rescue(struct ki_ctx *c)
+{
+	if (access(KI_SHELL, X_OK) != 0) {
+		ki_log(&c->log, KI_ERR, "cannot go on: no root file system, and the image has no "
+		       "%s for a rescue shell (kindling build --hook busybox)", KI_SHELL);
+		ki_reboot_after(&c->log, 10);
+	}
+	if (!ki_shell(c, KI_STAGE_PRE_MOUNT, "no root file system; exit the shell to look for "
+		      "the root again"))
+		ki_reboot_after(&c->log, 10);
 }

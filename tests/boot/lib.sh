@@ -131,8 +131,11 @@ kb_bus_args() {
 #   KB_TIMEOUT    seconds before QEMU is killed (default 120)
 #   KB_UNTIL      ERE: once a log line matches, wait KB_GRACE s (default 2),
 #                 then stop QEMU (for boots that end without a power-off)
-#   KB_SEND       array of ERE TEXT pairs: when a log line matches ERE, TEXT
-#                 plus a newline is typed on the serial console (once each)
+#   KB_SEND       array of ERE TEXT pairs, in order: once the console shows
+#                 a line matching ERE (after the previous TEXT was typed),
+#                 TEXT plus a newline is typed on the serial console.  The
+#                 console's input is QEMU's stdin (-nographic: the serial
+#                 port), a FIFO this function holds open for writing
 #   KB_EXTRA_ARGS array of more QEMU options
 #   KB_KERNEL     the kernel image to boot instead of /boot/vmlinuz-KVER
 #                 (tests/distro boots a chroot's kernel)
@@ -140,7 +143,7 @@ kb_bus_args() {
 # after KB_UNTIL, otherwise QEMU's status.  Sets KB_LOG and KB_WALL (seconds).
 kb_boot() {
 	local name=$1 kver=$2 initrd=$3 disk=$4 bus=$5 cmdline=$6
-	local kernel=${KB_KERNEL:-/boot/vmlinuz-$kver} run pid wfd start now status=0 i sent=() until_at=
+	local kernel=${KB_KERNEL:-/boot/vmlinuz-$kver} run pid wfd start now status=0 until_at='' send_i=0 send_at=0
 	KB_LOG=$KB_LOGS/$name.log
 	mkdir -p "$(dirname "$KB_LOG")"
 	rm -f "$KB_LOG"
@@ -170,13 +173,14 @@ kb_boot() {
 				until_at=$now
 			fi
 		fi
-		for ((i = 0; i + 1 < ${#KB_SEND[@]}; i += 2)); do
-			[ -z "${sent[i]:-}" ] || continue
-			if tr -d '\r' <"$KB_LOG" | grep -qE "${KB_SEND[i]}"; then
-				printf '%s\n' "${KB_SEND[i + 1]}" >&"$wfd"
-				sent[i]=1
-			fi
-		done
+		# The pairs in order, each ERE looked for only in what came after
+		# the previous TEXT was typed (a prompt that repeats matches anew).
+		if [ $((send_i + 1)) -lt ${#KB_SEND[@]} ] &&
+		   tail -c +$((send_at + 1)) "$KB_LOG" | tr -d '\r' | grep -qE "${KB_SEND[send_i]}"; then
+			send_at=$(stat -c %s "$KB_LOG")
+			printf '%s\n' "${KB_SEND[send_i + 1]}" >&"$wfd"
+			send_i=$((send_i + 2))
+		fi
 		sleep 0.2
 	done
 	if [ "$status" -ne 0 ]; then
@@ -229,6 +233,25 @@ kb_marker_values() {
 # Did the marker run to its end?
 kb_marker_done() {
 	tr -d '\r' <"$1" | grep -q 'KINDLING-MARKER done'
+}
+
+# kb_console LOG: the console log without carriage returns, and with the
+# kernel's stamped lines that cut into a line of a program's own output
+# (a stage script, the shell: they write to the tty, not the kernel log)
+# spliced out, so that line reads whole again.
+kb_console() {
+	tr -d '\r' <"$1" | perl -0pe 's/(?<=[^\n])\[ *\d+\.\d+\] [^\n]*\n//g'
+}
+
+# kb_console_has LOG ERE...: every ERE matches a line of kb_console LOG;
+# else prints the first that does not and returns 1.
+kb_console_has() {
+	local log=$1 text re
+	shift
+	text=$(kb_console "$log")
+	for re in "$@"; do
+		grep -qE -- "$re" <<<"$text" || { echo "no console line matches /$re/"; return 1; }
+	done
 }
 
 # The last N lines of a console log, without carriage returns, indented.

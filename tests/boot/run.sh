@@ -207,7 +207,7 @@ run_job() {
 	fi
 	[ -n "$reason" ] || reason=$(check_common "$log") || true
 	if [ -z "$reason" ] && [ "$EXPECT_MARKER" = 1 ]; then
-		reason=$(check_marker "$log")
+		reason=$(check_marker "$log") && reason=$(check_log "$log")
 	elif [ -z "$reason" ]; then
 		if tr -d '\r' <"$log" | grep -q 'KINDLING-MARKER '; then
 			reason="the real root's init ran but must not have"

@@ -177,6 +177,54 @@ static void test_bad_values(void **state)
 	tl_close(&tl);
 }
 
+static void test_hooks_fsck(void **state)
+{
+	struct tlog tl;
+	const char *log;
+
+	(void)state;
+	tl_open(&tl, false);
+	/* defaults: no break, fsck auto/preen */
+	assert_int_equal(parse("root=/dev/vda", &tl), 0);
+	assert_int_equal(cmd.breaks, 0);
+	assert_int_equal(cmd.fsck_mode, KI_FSCK_AUTO);
+	assert_int_equal(cmd.fsck_repair, KI_REPAIR_PREEN);
+	/* rd.break alone is pre-switch (dracut's); several accumulate */
+	assert_int_equal(parse("rd.break", &tl), 0);
+	assert_int_equal(cmd.breaks, 1u << KI_STAGE_PRE_SWITCH);
+	assert_int_equal(parse("rd.break=pre-mount rd.break=modules", &tl), 0);
+	assert_int_equal(cmd.breaks, 1u << KI_STAGE_PRE_MOUNT | 1u << KI_STAGE_MODULES);
+	assert_int_equal(parse("fsck.mode=force fsck.repair=yes", &tl), 0);
+	assert_int_equal(cmd.fsck_mode, KI_FSCK_FORCE);
+	assert_int_equal(cmd.fsck_repair, KI_REPAIR_YES);
+	assert_int_equal(parse("fsck.mode=skip fsck.repair=no", &tl), 0);
+	assert_int_equal(cmd.fsck_mode, KI_FSCK_SKIP);
+	assert_int_equal(cmd.fsck_repair, KI_REPAIR_NO);
+	assert_int_equal(parse("fsck.mode=force fsck.mode=auto fsck.repair=preen", &tl), 0);
+	assert_int_equal(cmd.fsck_mode, KI_FSCK_AUTO);
+	assert_int_equal(cmd.fsck_repair, KI_REPAIR_PREEN);
+	/* none of them is a module parameter of "fsck" or "rd" */
+	assert_int_equal(cmd.n_params, 0);
+	assert_string_equal(tl_text(&tl), "");
+	/* bad values: reported, the earlier good value stays */
+	assert_int_equal(parse("fsck.mode=force rd.break=pre-pivot fsck.mode=sometimes "
+			       "fsck.repair=maybe fsck.mode", &tl), 4);
+	log = tl_text(&tl);
+	assert_non_null(strstr(log, "rd.break=pre-pivot (not understood)"));
+	assert_non_null(strstr(log, "fsck.mode=sometimes"));
+	assert_non_null(strstr(log, "fsck.repair=maybe"));
+	assert_non_null(strstr(log, "fsck.mode ("));
+	assert_int_equal(cmd.breaks, 0);
+	assert_int_equal(cmd.fsck_mode, KI_FSCK_FORCE);
+	assert_int_equal(cmd.fsck_repair, KI_REPAIR_PREEN);
+	/* the names both ways */
+	for (int i = 0; i < KI_N_STAGES; i++)
+		assert_int_equal(ki_stage_parse(ki_stage_name((enum ki_stage)i)), i);
+	assert_string_equal(ki_stage_name(KI_STAGE_PRE_MOUNT), "pre-mount");
+	assert_int_equal(ki_stage_parse("pre_mount"), -EINVAL);
+	tl_close(&tl);
+}
+
 static void test_two_texts(void **state)
 {
 	struct tlog tl;
@@ -220,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_full),       cmocka_unit_test(test_quoting),
 		cmocka_unit_test(test_modules),    cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_two_texts),  cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_hooks_fsck),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
