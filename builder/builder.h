@@ -402,7 +402,8 @@ struct kd_ksyms {
 	char *source; /* "PATH (how)": which source was used */
 };
 /* ROOT/boot/System.map-KVER (__ksymtab_ entries), else Module.symvers
- * (vmlinux lines), else the vmlinux in ROOT/boot/vmlinuz-KVER (__ksymtab).  -ENOENT, logged, when none has any. */
+ * (vmlinux lines), else the vmlinux in ROOT/boot/vmlinuz-KVER (__ksymtab).
+ * -ENOENT, logged, when none has any. */
 int kd_ksyms_load(struct kd_ctx *ctx, const char *root, const char *kver, struct kd_ksyms *k);
 bool kd_ksyms_has(const struct kd_ksyms *k, const char *name);
 void kd_ksyms_free(struct kd_ksyms *k);

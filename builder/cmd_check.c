@@ -288,8 +288,8 @@ static void check_symbols(struct check *c)
 				continue;
 			owner = symbol_owner(c, sym);
 			if (owner)
-				problem(c, "module %s needs symbol %s, exported by module %s, which "
-					"is not in the image", mod_name(c, i), sym, owner);
+				problem(c, "module %s needs symbol %s, exported by module %s, "
+					"which is not in the image", mod_name(c, i), sym, owner);
 			else
 				problem(c, "module %s needs symbol %s, which neither kernel %s "
 					"(%s) nor any module exports", mod_name(c, i), sym, c->kver,

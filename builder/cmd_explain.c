@@ -113,7 +113,8 @@ static void explain_module(const struct kp_plan *p, uint32_t i)
 
 	printf("%s: in the image (kernel %s)\n", kp_str(p, m->name), kp_str(p, p->hdr->kver));
 	printf("  path:       %s\n", kp_str(p, m->path));
-	printf("  reason:     %s\n", *kp_str(p, m->reason) ? kp_str(p, m->reason) : "(none recorded)");
+	printf("  reason:     %s\n",
+	       *kp_str(p, m->reason) ? kp_str(p, m->reason) : "(none recorded)");
 	/* each step names a module added before it, so the walk ends; the
 	 * bound guards against a plan written by something else */
 	parent = reason_parent(p, kp_str(p, m->reason));
@@ -143,23 +144,23 @@ static void explain_module(const struct kp_plan *p, uint32_t i)
 	printf("  flags:      %s\n", flag_names(m->flags, flags, sizeof(flags)));
 }
 
+static bool name_char(char ch)
+{
+	return ch == '_' || ch == '-' || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+}
+
 /* Is word (a module name) in line, as a whole word of name characters? */
 static bool mentions(const char *line, size_t len, const char *word)
 {
+	const char *end = line + len;
 	size_t n = strlen(word);
 
-	for (const char *s = line; s + n <= line + len; s++) {
-		const char *q = memmem(s, (size_t)(line + len - s), word, n);
-		bool left, right;
+	for (const char *s = line; s + n <= end; s++) {
+		const char *q = memmem(s, (size_t)(end - s), word, n);
 
 		if (q == NULL)
 			return false;
-		left = q == line || !(q[-1] == '_' || q[-1] == '-' || (q[-1] >= 'a' && q[-1] <= 'z') ||
-				      (q[-1] >= '0' && q[-1] <= '9'));
-		right = q + n == line + len || !(q[n] == '_' || q[n] == '-' ||
-						 (q[n] >= 'a' && q[n] <= 'z') ||
-						 (q[n] >= '0' && q[n] <= '9'));
-		if (left && right)
+		if ((q == line || !name_char(q[-1])) && (q + n == end || !name_char(q[n])))
 			return true;
 		s = q;
 	}

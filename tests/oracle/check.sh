@@ -13,8 +13,12 @@
 #     lies (ext4 without its dependencies), so the dependency check against
 #     that tree passes and only the symbol check can see jbd2 missing; the
 #     same image checked against the real tree fails on the dependency;
+#   - symbols are read from the image's own module bytes: a host-only image
+#     repacked without jbd2.ko (its plan record kept) fails naming the file
+#     and ext4's symbols that jbd2 exports;
 #   - check fails for a kernel that is not installed and for a missing fs-TYPE
-#     module, and refuses what is not a kindling image (exit 2);
+#     module, and refuses what is not a kindling image (exit 2), such as
+#     initramfs-tools' /boot/initrd.img-*;
 #   - explain prints the reasons of a module added by --add, one from a set,
 #     a dependency (with its chain), a soft dependency (with its chain), an
 #     alias, a built-in, and a missing module (exit 1).
@@ -104,6 +108,21 @@ for k in $kernels; do
 			"^    skip /sys/devices/.*not needed to boot.*would be virtio_net"
 	else
 		fail "$k: kindling build --host-only" "$work/build.log"
+	fi
+	# the symbols come from the image's own module bytes: the same image
+	# repacked without jbd2's file (its plan record kept)
+	rm -rf "$work/x" && mkdir "$work/x"
+	if "$kd" extract "$work/host.img" "$work/x" >/dev/null 2>&1 &&
+		rm "$work/x"/usr/lib/modules/"$k"/kernel/fs/jbd2/jbd2.ko &&
+		(cd "$work/x" && find . ! -name . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
+		zstd -q -c >"$work/nojbd2.img"; then
+		run "$work/out" "$kd" check "$work/nojbd2.img"
+		expect "$k: a module file missing from the image: named, and its exports missing" 1 \
+			"$rc" "$work/out" \
+			"^problem: module jbd2: its file /usr/lib/modules/$kre/kernel/fs/jbd2/jbd2\.ko is not in the image" \
+			"^problem: module ext4 needs symbol jbd2_[a-z_0-9]+, exported by module jbd2, which is not in the image"
+	else
+		fail "$k: could not repack the host-only image without jbd2"
 	fi
 	if build "$work/novirtio.img" -k "$k" --generic --omit virtio_blk; then
 		run "$work/out" "$kd" check "$work/novirtio.img" --root /dev/vda
@@ -220,7 +239,14 @@ for k in $kernels; do
 	fi
 done
 
-# bad input
+# bad input; an image made by another builder has no load plan
+for f in /boot/initrd.img-*; do
+	[ -f "$f" ] || continue
+	run "$work/out" "$kd" check "$f"
+	expect "check refuses $f: no load plan (exit 2)" 2 "$rc" "$work/out" \
+		"no load plan \(/etc/kindling/plan\): not an image made by kindling build"
+	break
+done
 printf 'not an image' >"$work/junk"
 run "$work/out" "$kd" check "$work/junk"
 expect "check refuses what is not an initramfs (exit 2)" 2 "$rc" "$work/out" "junk"
