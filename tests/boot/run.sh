@@ -43,6 +43,8 @@
 #   prepare()      optional function run before the image is built, with
 #                  KVER set and a fresh work directory $WORK (for hooks,
 #                  configs); it may change BUILD_ARGS
+#   cleanup()      optional function run once the image is built (or failed),
+#                  to undo what prepare() did outside $WORK
 #   check()        optional function: more checks, given the log path;
 #                  prints a reason and returns 1 on failure
 set -u
@@ -91,7 +93,7 @@ load_scenario() {
 	EXPECT_NO_MODULES='' EXPECT_PARAMS='' EXPECT_LEFTOVERS='' EXPECT_KMSG='' EXPECT_DEVICE_MODULES=''
 	EXPECT_LOG='' EXPECT_NO_LOG='' ROOT_TIMEOUT=''
 	EXPECT_PREMOUNTED=dev,proc,sys,run
-	unset -f prepare check
+	unset -f prepare check cleanup
 	# shellcheck disable=SC1090
 	. "$1"
 	# What proves kindling's init ran and cleaned up: its own line in the
@@ -169,6 +171,9 @@ prepare_job() {
 			# shellcheck disable=SC2086
 			initrd=$(image "$kver" $BUILD_ARGS) || err=$initrd
 		fi
+	fi
+	if declare -F cleanup >/dev/null; then
+		cleanup >>"$WORK/prepare.log" 2>&1 || err=${err:-cleanup() failed}
 	fi
 	{
 		printf 'JOB_KVER=%q JOB_FILE=%q JOB_VARIANT=%q JOB_NAME=%q\n' "$kver" "$file" "$variant" "$name"
