@@ -58,6 +58,10 @@ INIT_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -Os -static -Icommon -Iinit \
 UNIT_BUILDER = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/builder_*.c))
 UNIT_INIT = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/init_*.c))
 
+# Keep the init's objects built for the unit tests (make would delete them
+# as intermediates and rebuild them on every run).
+.SECONDARY: $(INIT_TEST_OBJ)
+
 .PHONY: all deps check check-suite test-unit test-oracle test-boot demo bench \
 	install clean fuzz deb
 

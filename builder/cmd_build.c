@@ -48,6 +48,7 @@ struct build_args {
 	bool no_config;
 	unsigned root_timeout;
 	struct list hooks, hooks_dirs; /* --hook, --hooks-dir */
+	size_t n_conf_adds; /* adds.v[0..n) came from kindling.conf */
 	/* host-only: --host-only, or the default (see host_only_default) */
 	bool host_only, generic_flag;
 	int hostonly_conf; /* kindling.conf hostonly: 1, 0, -1 not set */
@@ -249,6 +250,7 @@ static int conf_apply(struct build_args *a, const struct kd_buildconf *c)
 	    conf_list(&a->omits, c->omits, c->n_omits) < 0 ||
 	    conf_list(&a->hooks, c->hooks, c->n_hooks) < 0)
 		return -1;
+	a->n_conf_adds = a->adds.n;
 	if (c->default_root)
 		a->root_default = c->default_root;
 	if (c->cmdline)
@@ -678,7 +680,8 @@ static int build(struct build_args *a, struct kd_ctx *ctx, double t0)
 	err = load_hooks(a, ctx, &hooks);
 	/* --add first: its reason wins over a set's for the same module */
 	for (size_t i = 0; i < a->adds.n && err == 0; i++)
-		err = kd_wants_add(&w, a->adds.v[i], "--add", KD_WANT_LOAD | KD_WANT_REQUIRED);
+		err = kd_wants_add(&w, a->adds.v[i], i < a->n_conf_adds ? "kindling.conf add" :
+				   "--add", KD_WANT_LOAD | KD_WANT_REQUIRED);
 	if (err == 0 && hooks)
 		err = kd_hooks_wants(hooks, &w);
 	if (err == 0 && a->host_only)

@@ -524,6 +524,14 @@ rest:
 		err = load_builtin_modinfo(ctx);
 	if (err == 0)
 		err = load_index(ctx, "modules.order", kd_moddb_parse_order);
+	/* an empty tree is a kernel whose modules are not installed (or were
+	 * removed), never a kernel that needs none: it would give an image that
+	 * cannot mount anything */
+	if (err == 0 && ctx->db.n_mods == 0) {
+		KD_ERR(ctx, "%s: no modules, no modules.dep and no modules.builtin: is this "
+		       "kernel's package installed? (check -k, -r and --moddir)", ctx->moddir);
+		err = -ENOENT;
+	}
 out:
 	kd_buf_free(&b);
 	free(path);
