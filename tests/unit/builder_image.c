@@ -851,6 +851,23 @@ static void test_microcode(void **state)
 	fake_write(dir, "compress = gzip\nlevel = 12\n", 27);
 	assert_int_equal(run(f, "--force", NULL, NULL), 2);
 	assert_int_equal(run(f, "--force", "--level", "9"), 0);
+	/* another --compress drops the files' level; --format cpio their compress */
+	fake_write(dir, "compress = zstd\nlevel = 19\nmicrocode = none\n", 44);
+	assert_int_equal(run(f, "--force", "--compress", "gzip"), 0);
+	assert_int_equal(kd_img_open(NULL, f->out, 0, &img), 0);
+	assert_int_equal(img.segs[0].comp, KD_IMG_GZIP);
+	kd_img_free(&img);
+	assert_int_equal(run(f, "--force", "--microcode", "all"), 0);
+	assert_int_equal(kd_img_open(NULL, f->out, 0, &img), 0);
+	assert_int_equal(img.n_segs, 2);
+	kd_img_free(&img);
+	/* --format cpio drops the files' compress and microcode, not the flags' */
+	fake_write(dir, "compress = zstd\nmicrocode = all\n", 32);
+	assert_int_equal(run(f, "--force", "--format", "cpio"), 0);
+	assert_int_equal(kd_img_open(NULL, f->out, 0, &img), 0);
+	assert_int_equal(img.n_segs, 1);
+	assert_int_equal(img.segs[0].comp, KD_IMG_CPIO);
+	kd_img_free(&img);
 }
 
 /* ---- output.c ------------------------------------------------------------- */
