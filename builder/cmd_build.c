@@ -42,7 +42,7 @@ struct build_args {
 	int level;
 	/* the image's shape (builder/image.c, compress.c, microcode.c) */
 	const char *compress, *format, *microcode;
-	bool has_level, level_from_conf;
+	bool has_level, level_from_conf, compress_from_conf, microcode_from_conf;
 	/* kindling.conf (builder/conffile.c) and the flags of its keys */
 	const char *config, *default_cmdline;
 	bool no_config;
@@ -172,12 +172,14 @@ static int own_option(struct build_args *a, int opt, const char *arg)
 		return 0;
 	case OPT_COMPRESS:
 		a->compress = arg;
+		a->compress_from_conf = false;
 		return 0;
 	case OPT_FORMAT:
 		a->format = arg;
 		return 0;
 	case OPT_MICROCODE:
 		a->microcode = arg;
+		a->microcode_from_conf = false;
 		return 0;
 	case OPT_SET:
 		return list_add(&a->sets, arg);
@@ -261,10 +263,14 @@ static int conf_apply(struct build_args *a, const struct kd_buildconf *c)
 		a->level = c->level;
 		a->has_level = a->level_from_conf = true;
 	}
-	if (c->compress)
+	if (c->compress) {
 		a->compress = c->compress;
-	if (c->microcode)
+		a->compress_from_conf = true;
+	}
+	if (c->microcode) {
 		a->microcode = c->microcode;
+		a->microcode_from_conf = true;
+	}
 	a->hostonly_conf = c->hostonly;
 	return 0;
 }
@@ -580,6 +586,7 @@ static int craft_opts(const struct build_args *a, struct kd_image_opts *o)
 	static const char *const formats[] = { "image", "cpio", "list" };
 	const char *ucode = a->microcode ? a->microcode : "auto";
 	const char *root = a->cli.opts.root;
+	bool conf_level_dropped = false;
 	char msg[128];
 	size_t i;
 
@@ -596,21 +603,27 @@ static int craft_opts(const struct build_args *a, struct kd_image_opts *o)
 			"none\n", a->compress);
 		return 2;
 	}
-	if (o->format != KD_FORMAT_IMAGE && a->compress && o->compress != KD_COMPRESS_NONE) {
+	if (o->format != KD_FORMAT_IMAGE && a->compress && !a->compress_from_conf &&
+	    o->compress != KD_COMPRESS_NONE) {
 		fprintf(stderr, "kindling build: --format %s is never compressed: drop "
 			"--compress %s\n", a->format, a->compress);
 		return 2;
 	}
 	if (o->format != KD_FORMAT_IMAGE)
 		o->compress = KD_COMPRESS_NONE;
+	/* the files' level is for the files' compressor, not another flag's */
+	if (a->level_from_conf && a->compress && !a->compress_from_conf)
+		conf_level_dropped = true;
 	o->level = a->level;
-	o->has_level = a->has_level && o->compress != KD_COMPRESS_NONE;
-	if (a->has_level && o->format == KD_FORMAT_IMAGE &&
+	o->has_level = a->has_level && !conf_level_dropped;
+	if (o->has_level && o->format == KD_FORMAT_IMAGE &&
 	    kd_compress_check_level(o->compress, a->level, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "kindling build: %s %d: %s\n",
 			a->level_from_conf ? "kindling.conf: level =" : "--level", a->level, msg);
 		return 2;
 	}
+	if (o->format != KD_FORMAT_IMAGE)
+		o->has_level = false; /* never compressed */
 	if (strcmp(ucode, "none") == 0) {
 		o->microcode = 0;
 	} else if (strcmp(ucode, "all") == 0) {
@@ -626,7 +639,7 @@ static int craft_opts(const struct build_args *a, struct kd_image_opts *o)
 	}
 	if (o->format != KD_FORMAT_IMAGE) {
 		/* the kernel looks for early microcode only in the boot loader's initrd */
-		if (a->microcode && o->microcode) {
+		if (a->microcode && !a->microcode_from_conf && o->microcode) {
 			fprintf(stderr, "kindling build: --microcode %s needs --format image: the "
 				"kernel reads early microcode only from the boot loader's "
 				"initrd\n", ucode);

@@ -160,7 +160,9 @@ named_temp_fallback() {
 	nop() { unshare -m sh -c 'mount -t tmpfs none /proc && exec "$@"' sh "$@"; }
 	cp "$work/$kver/img.zstd" "$k/initrd.img"
 	for sig in TERM KILL; do
-		nop "$kd" build -q -k "$kver" --init "$init" --sets-dir "$top/modules-sets" \
+		# a simple command: $! is unshare's pid, which becomes sh's, then kindling's
+		unshare -m sh -c 'mount -t tmpfs none /proc && exec "$@"' sh \
+			"$kd" build -q -k "$kver" --init "$init" --sets-dir "$top/modules-sets" \
 			--generic --compress xz --level 9 --force -o "$k/initrd.img" 2>/dev/null &
 		pid=$!
 		for _ in $(seq 600); do [ -s "$tmp" ] && break; sleep 0.05; done
@@ -170,8 +172,10 @@ named_temp_fallback() {
 			fail "$kver no O_TMPFILE: no $tmp appeared"
 			return
 		fi
+		sleep 0.3
 		kill -"$sig" "$pid"
 		wait "$pid" 2>/dev/null
+		sleep 0.2 # SIGKILL: let the kernel finish the process before ls
 		if [ $sig = TERM ] && cmp -s "$k/initrd.img" "$work/$kver/img.zstd" &&
 		   only_file "$k" initrd.img; then
 			pass "$kver no O_TMPFILE: SIGTERM while writing $(basename "$tmp"): removed, old image intact"

@@ -13,6 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <lzma.h>
 #include <zstd.h>
@@ -847,6 +851,138 @@ static void test_microcode(void **state)
 	fake_write(dir, "compress = gzip\nlevel = 12\n", 27);
 	assert_int_equal(run(f, "--force", NULL, NULL), 2);
 	assert_int_equal(run(f, "--force", "--level", "9"), 0);
+	/* another --compress drops the files' level; --format cpio their compress */
+	fake_write(dir, "compress = zstd\nlevel = 19\nmicrocode = none\n", 44);
+	assert_int_equal(run(f, "--force", "--compress", "gzip"), 0);
+	assert_int_equal(kd_img_open(NULL, f->out, 0, &img), 0);
+	assert_int_equal(img.segs[0].comp, KD_IMG_GZIP);
+	kd_img_free(&img);
+	assert_int_equal(run(f, "--force", "--microcode", "all"), 0);
+	assert_int_equal(kd_img_open(NULL, f->out, 0, &img), 0);
+	assert_int_equal(img.n_segs, 2);
+	kd_img_free(&img);
+	/* --format cpio drops the files' compress and microcode, not the flags' */
+	fake_write(dir, "compress = zstd\nmicrocode = all\n", 32);
+	assert_int_equal(run(f, "--force", "--format", "cpio"), 0);
+	assert_int_equal(kd_img_open(NULL, f->out, 0, &img), 0);
+	assert_int_equal(img.n_segs, 1);
+	assert_int_equal(img.segs[0].comp, KD_IMG_CPIO);
+	kd_img_free(&img);
+}
+
+/* ---- output.c ------------------------------------------------------------- */
+
+static void assert_content(const char *path, const char *text)
+{
+	struct kd_buf b;
+
+	assert_int_equal(kd_read_file(NULL, path, &b), 0);
+	assert_int_equal(b.size, strlen(text));
+	assert_memory_equal(b.data, text, b.size);
+	kd_buf_free(&b);
+}
+
+static void test_output(void **state)
+{
+	struct fixture *f = *state;
+	struct kd_output o;
+	struct stat sb;
+	char tmp[256];
+
+	/* committed: the bytes, mode 0600, nothing else */
+	assert_int_equal(kd_output_open(&codec_ctx, &o, f->out, false), 0);
+	assert_int_equal(kd_output_write(&o, "NEW", 3), 0);
+	assert_int_equal(kd_output_commit(&o), 0);
+	kd_output_close(&o);
+	assert_content(f->out, "NEW");
+	assert_int_equal(stat(f->out, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	assert_no_temp(f);
+	/* dropped half-way: the old file as it was, nothing left */
+	assert_int_equal(kd_output_open(&codec_ctx, &o, f->out, true), 0);
+	assert_int_equal(kd_output_write(&o, "HALF", 4), 0);
+	kd_output_close(&o);
+	assert_content(f->out, "NEW");
+	assert_no_temp(f);
+	/* without force, a file that appeared while writing is never replaced */
+	unlink(f->out);
+	assert_int_equal(kd_output_open(&codec_ctx, &o, f->out, false), 0);
+	assert_int_equal(kd_output_write(&o, "MINE", 4), 0);
+	fake_write(f->out, "THEIRS", 6);
+	assert_int_equal(kd_output_commit(&o), -EEXIST);
+	kd_output_close(&o);
+	assert_content(f->out, "THEIRS");
+	assert_non_null(strstr(codec_log.s, "initrd.img: already exists (use --force"));
+	assert_no_temp(f);
+	/* a leftover of a build killed between link and rename is removed */
+	snprintf(tmp, sizeof(tmp), "%s", f->out);
+	snprintf(strrchr(tmp, '/'), sizeof(tmp) - (size_t)(strrchr(tmp, '/') - tmp),
+		 "/.initrd.img.kindling-tmp");
+	fake_write(tmp, "STALE", 5);
+	assert_int_equal(kd_output_open(&codec_ctx, &o, f->out, true), 0);
+	assert_int_equal(access(tmp, F_OK), -1);
+	assert_int_equal(kd_output_write(&o, "FORCED", 6), 0);
+	assert_int_equal(kd_output_commit(&o), 0);
+	kd_output_close(&o);
+	assert_content(f->out, "FORCED");
+	assert_no_temp(f);
+	kd_str_free(&codec_log);
+}
+
+/* A second writer into the directory waits for the first's flock. */
+static void test_output_lock(void **state)
+{
+	struct fixture *f = *state;
+	char dir[192];
+	struct kd_output o;
+	int fds[2], dfd;
+	struct timespec t0, t1;
+	pid_t pid;
+	char c;
+
+	snprintf(dir, sizeof(dir), "%s", f->out);
+	*strrchr(dir, '/') = '\0';
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dfd = open(dir, O_RDONLY | O_DIRECTORY);
+		flock(dfd, LOCK_EX);
+		(void)!write(fds[1], "L", 1);
+		usleep(300 * 1000);
+		_exit(0); /* the lock goes with the process */
+	}
+	assert_int_equal(read(fds[0], &c, 1), 1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(kd_output_open(&codec_ctx, &o, f->out, true), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* it returned only once the child let go, 300 ms later */
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 250);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	assert_non_null(strstr(codec_log.s, "another build is writing into "));
+	assert_non_null(strstr(codec_log.s, ": waiting for it"));
+	kd_output_close(&o);
+	close(fds[0]);
+	close(fds[1]);
+	kd_str_free(&codec_log);
+}
+
+static void test_microcode_vendor(void **state)
+{
+	FILE *p = popen("grep -m1 '^vendor_id' /proc/cpuinfo", "r");
+	char line[128] = "";
+	unsigned want = 0;
+
+	(void)state;
+	assert_non_null(p);
+	if (fgets(line, sizeof(line), p) == NULL)
+		line[0] = '\0';
+	pclose(p);
+	if (strstr(line, "GenuineIntel"))
+		want = KD_UCODE_INTEL;
+	else if (strstr(line, "AuthenticAMD"))
+		want = KD_UCODE_AMD;
+	assert_int_equal(kd_microcode_host_vendor(), want);
 }
 
 int main(void)
@@ -867,6 +1003,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_format_cpio, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_format_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_microcode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_output, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_output_lock, setup, teardown),
+		cmocka_unit_test(test_microcode_vendor),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
