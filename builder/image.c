@@ -406,6 +406,25 @@ static int write_list(struct kd_ctx *ctx, const struct kd_entries *e,
 
 /* ---- the output ----------------------------------------------------------- */
 
+/* zstd's default for a small archive: level 6 makes a host-only image
+ * (about 3 MB of cpio) 9% smaller than level 3 for about 25 ms more, and the
+ * kernel decodes both at the same speed.  The cost grows with the size, so
+ * bigger (generic) images keep the codec's default. */
+#define SMALL_ARCHIVE (16u << 20)
+#define SMALL_ZSTD_LEVEL 6
+
+static const int *default_level(const struct kd_entries *e, enum kd_compress comp)
+{
+	static const int small = SMALL_ZSTD_LEVEL;
+	unsigned long long bytes = 0;
+
+	if (comp != KD_COMPRESS_ZSTD)
+		return NULL;
+	for (size_t i = 0; i < e->n; i++)
+		bytes += e->v[i].size;
+	return bytes < SMALL_ARCHIVE ? &small : NULL;
+}
+
 int kd_image_write_entries(struct kd_ctx *ctx, struct kd_entries *e,
 			   const struct kd_image_opts *o, struct kd_image_stats *st)
 {
@@ -428,8 +447,9 @@ int kd_image_write_entries(struct kd_ctx *ctx, struct kd_entries *e,
 	if (err == 0 && o->format == KD_FORMAT_IMAGE && o->microcode)
 		err = write_microcode(ctx, &out, o, st);
 	if (err == 0)
-		err = kd_zsink_open(&s, ctx, o->output, comp, o->has_level ? &o->level : NULL,
-				    o->threads, kd_output_write, &out);
+		err = kd_zsink_open(&s, ctx, o->output, comp,
+				    o->has_level ? &o->level : default_level(e, comp), o->threads,
+				    kd_output_write, &out);
 	if (err == 0)
 		err = write_archive(ctx, e, &s, o->mtime);
 	st->raw_size = s.in;
