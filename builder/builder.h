@@ -206,6 +206,25 @@ struct kd_alias {
 	uint32_t prefix; /* length of the literal prefix before a wildcard */
 	bool wild;
 };
+/* aliasidx.c: an index over one alias table (built after a few lookups). */
+struct kd_alias_index {
+	const struct kd_alias *table; /* what it was built for */
+	size_t n;
+	bool built;
+	unsigned scans;   /* lookups answered by a plain scan so far */
+	uint32_t *slots;  /* hash of (literal prefix, wild) -> first position */
+	size_t cap;
+	uint32_t *next;   /* next position with the same key, table order */
+	bool *wild_len;   /* [k]: some wild pattern's literal prefix is k long */
+	uint32_t max_wild_len; /* longest wild prefix + 1: wild_len's size - 1 */
+};
+/* Does pattern a match name (a brute-force scan's test)? */
+bool kd_alias_match(const struct kd_alias *a, const char *name);
+/* Positions of table[0..n) matching name, ascending, as a full scan with
+ * kd_alias_match gives them; *out is malloc'd (NULL when none). */
+int kd_alias_index_find(struct kd_alias_index *ix, const struct kd_alias *table, size_t n,
+			const char *name, uint32_t **out, size_t *n_out);
+void kd_alias_index_free(struct kd_alias_index *ix);
 struct kd_moddb {
 	struct kd_module *mods;
 	size_t n_mods, cap_mods;
@@ -216,6 +235,8 @@ struct kd_moddb {
 	size_t n_symbols;
 	struct kd_alias *builtin_aliases; /* from modules.builtin.modinfo */
 	size_t n_builtin_aliases;
+	/* lookup indexes over the three tables above (resolve.c builds them) */
+	struct kd_alias_index aliases_ix, symbols_ix, builtin_aliases_ix;
 	bool generated; /* indexes computed by depgen, not read from depmod */
 	struct kd_depgen gen; /* depgen's text when generated */
 };

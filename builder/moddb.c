@@ -448,6 +448,9 @@ static void moddb_clear(struct kd_moddb *db)
 	free(db->aliases);
 	free(db->symbols);
 	free(db->builtin_aliases);
+	kd_alias_index_free(&db->aliases_ix);
+	kd_alias_index_free(&db->symbols_ix);
+	kd_alias_index_free(&db->builtin_aliases_ix);
 	kd_map_free(&db->by_name);
 	kd_depgen_free(&db->gen);
 	memset(db, 0, sizeof(*db));

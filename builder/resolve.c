@@ -133,14 +133,6 @@ static int lookup_moddep(struct kd_ctx *ctx, const char *name, struct kd_lookup 
 	return list_add(out, inst_get(ctx, (uint32_t)mod, NULL));
 }
 
-static bool alias_match(const struct kd_alias *a, const char *name)
-{
-	if (!a->wild)
-		return strcmp(a->pattern, name) == 0;
-	return strncmp(a->pattern, name, a->prefix) == 0 &&
-	       fnmatch(a->pattern, name, 0) == 0;
-}
-
 struct match {
 	uint32_t mod, rank, seq;
 };
@@ -157,32 +149,31 @@ static int match_cmp(const void *pa, const void *pb)
 /*
  * Every pattern of table that matches name, ordered as kmod's index gives
  * them: by the module's position in depmod's module order (its first line
- * in modules.alias), then as found.
+ * in modules.alias), then as found in the table.  ix finds the matches
+ * without scanning the whole table.
  */
-static int lookup_table(struct kd_ctx *ctx, const struct kd_alias *table, size_t n,
-			const char *name, bool builtin, struct kd_lookup *out)
+static int lookup_table(struct kd_ctx *ctx, struct kd_alias_index *ix,
+			const struct kd_alias *table, size_t n, const char *name, bool builtin,
+			struct kd_lookup *out)
 {
 	struct match *m = NULL;
-	size_t nm = 0, cap = 0, i;
-	int err = 0;
+	uint32_t *pos;
+	size_t nm, i;
+	int err;
 
-	for (i = 0; i < n; i++) {
-		if (!alias_match(&table[i], name))
-			continue;
-		if (nm == cap) {
-			void *p = realloc(m, (cap = cap ? cap * 2 : 8) * sizeof(*m));
-
-			if (p == NULL) {
-				free(m);
-				return -ENOMEM;
-			}
-			m = p;
-		}
-		m[nm].mod = table[i].module;
-		m[nm].rank = builtin ? 0 : ctx->db.mods[table[i].module].alias_rank;
-		m[nm].seq = (uint32_t)nm;
-		nm++;
+	err = kd_alias_index_find(ix, table, n, name, &pos, &nm);
+	if (err < 0)
+		return err;
+	if (nm > 0 && (m = malloc(nm * sizeof(*m))) == NULL) {
+		free(pos);
+		return -ENOMEM;
 	}
+	for (i = 0; i < nm; i++) {
+		m[i].mod = table[pos[i]].module;
+		m[i].rank = builtin ? 0 : ctx->db.mods[m[i].mod].alias_rank;
+		m[i].seq = pos[i];
+	}
+	free(pos);
 	if (nm > 1)
 		qsort(m, nm, sizeof(*m), match_cmp);
 	for (i = 0; i < nm && err == 0; i++) {
@@ -200,7 +191,8 @@ static int lookup_symbols(struct kd_ctx *ctx, const char *name, struct kd_lookup
 {
 	if (strncmp(name, "symbol:", 7) != 0)
 		return 0;
-	return lookup_table(ctx, ctx->db.symbols, ctx->db.n_symbols, name, false, out);
+	return lookup_table(ctx, &ctx->db.symbols_ix, ctx->db.symbols, ctx->db.n_symbols, name,
+			    false, out);
 }
 
 /* A module named by an install (else remove) command, first match only. */
@@ -238,7 +230,8 @@ static int lookup_commands(struct kd_ctx *ctx, const char *name, struct kd_looku
 
 static int lookup_aliases(struct kd_ctx *ctx, const char *name, struct kd_lookup *out)
 {
-	return lookup_table(ctx, ctx->db.aliases, ctx->db.n_aliases, name, false, out);
+	return lookup_table(ctx, &ctx->db.aliases_ix, ctx->db.aliases, ctx->db.n_aliases, name,
+			    false, out);
 }
 
 static int lookup_builtin(struct kd_ctx *ctx, const char *name, struct kd_lookup *out)
@@ -256,8 +249,8 @@ static int lookup_builtin(struct kd_ctx *ctx, const char *name, struct kd_lookup
 
 static int lookup_builtin_alias(struct kd_ctx *ctx, const char *name, struct kd_lookup *out)
 {
-	return lookup_table(ctx, ctx->db.builtin_aliases, ctx->db.n_builtin_aliases, name,
-			    true, out);
+	return lookup_table(ctx, &ctx->db.builtin_aliases_ix, ctx->db.builtin_aliases,
+			    ctx->db.n_builtin_aliases, name, true, out);
 }
 
 typedef int (*lookup_fn)(struct kd_ctx *ctx, const char *name, struct kd_lookup *out);

@@ -221,6 +221,165 @@ static void test_fullpath(void **state)
 	assert_int_equal(kd_module_find(f->ctx, "c-dash"), -1); /* callers normalise */
 }
 
+/* Table positions matching name by a scan of the whole table. */
+static size_t brute_force(const struct kd_alias *t, size_t n, const char *name, uint32_t *out)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (kd_alias_match(&t[i], name))
+			out[k++] = (uint32_t)i;
+	return k;
+}
+
+/* The module names a scan gives, ordered as kmod: by alias_rank, then table order. */
+static char *brute_force_names(struct kd_ctx *ctx, const char *name)
+{
+	struct kd_moddb *db = kd_ctx_db(ctx);
+	uint32_t *pos = calloc(db->n_aliases + 1, sizeof(*pos));
+	size_t n = brute_force(db->aliases, db->n_aliases, name, pos);
+	struct kd_str s = { 0 };
+
+	/* stable insertion sort by rank keeps table order among equals */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && db->mods[db->aliases[pos[j - 1]].module].alias_rank >
+						db->mods[db->aliases[pos[j]].module].alias_rank; j--) {
+			uint32_t t = pos[j];
+
+			pos[j] = pos[j - 1];
+			pos[j - 1] = t;
+		}
+	kd_str_addz(&s, "");
+	for (size_t i = 0; i < n; i++)
+		kd_str_printf(&s, "%s%s", i ? " " : "", db->mods[db->aliases[pos[i]].module].name);
+	free(pos);
+	return s.s;
+}
+
+/* The index finds what the scan finds, in the same order, and kd_lookup
+ * orders those by (rank, table position) as before the index existed. */
+static size_t check_same(struct kd_ctx *ctx, const char *given)
+{
+	struct kd_moddb *db = kd_ctx_db(ctx);
+	uint32_t *want = calloc(db->n_aliases + 1, sizeof(*want)), *got;
+	size_t nwant, ngot;
+	char name[256], *names;
+
+	assert_int_equal(kd_alias_normalize(given, name, sizeof(name)), 0); /* as kd_lookup */
+	nwant = brute_force(db->aliases, db->n_aliases, name, want);
+	assert_int_equal(kd_alias_index_find(&db->aliases_ix, db->aliases, db->n_aliases, name,
+					     &got, &ngot), 0);
+	assert_int_equal(ngot, nwant);
+	for (size_t i = 0; i < nwant; i++)
+		assert_int_equal(got[i], want[i]);
+	free(got);
+	free(want);
+	names = brute_force_names(ctx, name);
+	ASSERT_NAMES(ctx, name, names);
+	free(names);
+	return nwant;
+}
+
+static void test_alias_index(void **state)
+{
+	struct fixture *f = *state;
+	/* shared and overlapping prefixes, '*' first, '?', classes, duplicates */
+	static const char extra[] =
+		"alias pci:v00001234d00000001sv0sd0bc0sc0i0 m3\n" /* exact, again below */
+		"alias pci:v00001234d00000001* m1\n"
+		"alias * m4\n"
+		"alias pci:v0000123[0-4]d* m2\n"
+		"alias pci:v00001234d00000001sv0sd0bc0sc0i0 m5\n"
+		"alias pci:v* m1\n"
+		"alias *i0 m2\n"
+		"alias p?i:v00001234* m3\n"
+		"alias pci:[!u]* m4\n"
+		"alias pci:v00001234d00000001sv?sd* m5\n"
+		"alias pc m2\n"
+		"alias pci m1\n"
+		"alias pci:v00001234d00000001sv0sd0bc0sc0i0* m4\n";
+	static const char *const names[] = {
+		"pci:v00001234d00000001sv0sd0bc0sc0i0", "pci:v00001234d00000002sv0sd0bc0sc0i0",
+		"pci:v00001239d00000001sv0sd0bc0sc0i0", "pci:v00001234d00000001sv0sd0bc0sc0i0x",
+		"pxi:v00001234", "pci:u", "pci", "pc", "p", "xi0", "i0", "usb:v1-2x",
+		"pci:v00001234d00000001svZsd",
+	};
+	struct kd_moddb *db;
+	uint32_t *got;
+	size_t ngot;
+
+	assert_int_equal(open_ctx(f), 0);
+	db = kd_ctx_db(f->ctx);
+	for (int i = 0; i < 4; i++) /* the first lookups scan, then the index is built */
+		ASSERT_NAMES(f->ctx, "usb:v1-2x", "e");
+	assert_true(db->aliases_ix.built);
+	/* more lines after the index was built: it must see them */
+	assert_int_equal(kd_moddb_parse_alias(f->ctx, "extra.alias", extra, false), 0);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		check_same(f->ctx, names[i]);
+	assert_true(db->aliases_ix.built); /* rebuilt: most checks above used it */
+	assert_int_equal(db->aliases_ix.n, db->n_aliases);
+	/* the hand-worked answers, so the comparison above is not vacuous */
+	/* ranks: d 0, a 1, m3 4, m1 5, m4 6, m2 7, m5 8 (first line of each) */
+	ASSERT_NAMES(f->ctx, "pci:v00001234d00000001sv0sd0bc0sc0i0",
+		     "d a m3 m3 m1 m1 m4 m4 m4 m2 m2 m5 m5");
+	ASSERT_NAMES(f->ctx, "pc", "m4 m2");
+	ASSERT_NAMES(f->ctx, "xyz", "m4");
+	/* an exact hit and a wild one interleave in table order */
+	assert_int_equal(kd_alias_index_find(&db->aliases_ix, db->aliases, db->n_aliases, "pci",
+					     &got, &ngot), 0);
+	assert_int_equal(ngot, 2);
+	assert_string_equal(db->aliases[got[0]].pattern, "*");
+	assert_string_equal(db->aliases[got[1]].pattern, "pci");
+	free(got);
+}
+
+/* A fixed linear congruential sequence: the same "random" table every run. */
+static uint32_t rnd(uint32_t *seed, uint32_t n)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return (*seed >> 16) % n;
+}
+
+/* Random patterns and names over a small alphabet: index == scan. */
+static void test_alias_index_random(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const tok[] = { "a", "b", ":", "*", "?", "[ab]", "[!a]", "[a-b]" };
+	uint32_t seed = 12345;
+	struct kd_str text = { 0 };
+	size_t hits = 0, multi = 0;
+
+	assert_int_equal(open_ctx(f), 0);
+	for (int i = 0; i < 400; i++) {
+		int len = 1 + (int)rnd(&seed, 6);
+
+		kd_str_addz(&text, "alias ");
+		if (rnd(&seed, 3) != 0)
+			kd_str_addz(&text, "x:"); /* most share the names' prefix */
+		for (int j = 0; j < len; j++)
+			kd_str_addz(&text, tok[rnd(&seed, rnd(&seed, 2) ? 3 : 8)]);
+		kd_str_printf(&text, " r%u\n", (unsigned)rnd(&seed, 40));
+	}
+	assert_int_equal(kd_moddb_parse_alias(f->ctx, "random.alias", text.s, false), 0);
+	kd_str_free(&text);
+	for (int i = 0; i < 600; i++) {
+		char name[16] = "x:";
+		int len = (int)rnd(&seed, 7);
+		size_t n;
+
+		for (int j = 0; j < len; j++)
+			name[2 + j] = "ab:"[rnd(&seed, 3)];
+		name[2 + len] = '\0';
+		n = check_same(f->ctx, name);
+		hits += n;
+		multi += n > 1;
+	}
+	assert_true(hits > 2000); /* not vacuous: many patterns match */
+	assert_true(multi > 300);
+	assert_true(kd_ctx_db(f->ctx)->aliases_ix.built);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +387,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_probe_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_moddir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fullpath, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alias_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alias_index_random, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
