@@ -156,7 +156,7 @@ for page in man/kindling.8 man/kindling.conf.5; do
 done
 text=$(MANWIDTH=80 man -l man/kindling.8 2>/dev/null)
 missing=
-for c in build update deps resolve modinfo depmod ls cat extract; do
+for c in build update deps resolve modinfo depmod ls cat extract detect explain check; do
 	grep -q "kindling $c" <<<"$text" || missing="$missing $c"
 done
 if [ -z "$missing" ]; then pass "man kindling.8 documents every command"
