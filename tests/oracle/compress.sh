@@ -157,6 +157,12 @@ only_file() { # DIR NAME: DIR holds NAME and nothing else (ls -A)
 # cannot, and the next build into the directory removes that leftover.
 named_temp_fallback() {
 	local kver=$1 k=$2 pid tmp=$2/.initrd.img.kindling-tmp
+	# The sanitizers need /proc (their options come from /proc/self/environ,
+	# LeakSanitizer stops the threads through /proc at exit): the ASan pass
+	# runs this part with the plain build
+	local kd=$kd
+	case $kd in */asan/*) kd=$top/build/kindling ;; esac
+	[ -x "$kd" ] || { fail "$kver no O_TMPFILE: no $kd (make first)"; return; }
 	nop() { unshare -m sh -c 'mount -t tmpfs none /proc && exec "$@"' sh "$@"; }
 	cp "$work/$kver/img.zstd" "$k/initrd.img"
 	for sig in TERM KILL; do
