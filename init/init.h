@@ -403,6 +403,7 @@ struct ki_ctx {
 	char unmatched[KI_MAX_UNMATCHED][80];
 	unsigned n_unmatched, n_unmatched_more;
 	bool rescan;            /* uevents were lost: walk sysfs again */
+	bool coldplug_later;    /* host-only: every device's modalias not walked yet */
 	char kver[65];          /* uname's release */
 	unsigned stages_run;    /* bit per enum ki_stage: its hooks ran */
 	unsigned breaks_done;   /* bit per enum ki_stage: rd.break's shell ran */

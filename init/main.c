@@ -31,6 +31,7 @@
 
 #define DEFAULT_TIMEOUT 30
 #define WAITING_AFTER 10.0 /* seconds before saying what we wait for */
+#define COLDPLUG_AFTER 1.0 /* host-only: seconds before walking every device */
 #define POLL_MS 100
 #define MODULE_WAIT_MS 30000
 #define SETTLE_MS 10000
@@ -272,6 +273,8 @@ static void coldplug(struct ki_ctx *c)
 	double t0 = ki_now();
 	int n = ki_coldplug_modaliases("/sys/bus", on_alias, c);
 
+	c->coldplug_later = false;
+
 	if (n < 0)
 		KI_ERRF(&c->log, "cannot read the devices under /sys/bus: %s", strerror(-n));
 	scan_block(c);
@@ -279,10 +282,28 @@ static void coldplug(struct ki_ctx *c)
 		c->devs.n, ki_now() - t0);
 }
 
+/*
+ * A host-only image loads its whole root chain at once (the builder marks
+ * it "load"), so walking every device's modalias (a tenth of a second under
+ * emulation, on the one CPU the module loads need) would only delay the
+ * root: it waits until the root is slow to appear or a shell is about to
+ * start.  Block devices that exist already are looked at now.
+ */
 static int step_coldplug(struct ki_ctx *c)
 {
+	if (c->plan.loaded && (c->plan.p.hdr->flags & KP_PLAN_HOST_ONLY)) {
+		c->coldplug_later = true;
+		scan_block(c);
+		return 0;
+	}
 	coldplug(c);
 	return 0;
+}
+
+static void coldplug_now(struct ki_ctx *c)
+{
+	if (c->coldplug_later)
+		coldplug(c);
 }
 
 static void handle_event(struct ki_ctx *c, const struct ki_event *ev)
@@ -358,6 +379,8 @@ static int step_wait_root(struct ki_ctx *c)
 		now = ki_now();
 		if (c->root && now - c->t0 >= c->cmd.rootdelay)
 			return 0;
+		if (c->coldplug_later && now - start >= COLDPLUG_AFTER)
+			coldplug(c);
 		if (!warned && now - start >= WAITING_AFTER) {
 			KI_WARNF(&c->log, "waiting for root=%s (%s %s)%s", c->cmd.root_text,
 				 ki_root_kind_name(c->cmd.root.kind), c->cmd.root.value,
@@ -396,6 +419,7 @@ static void run_stage(struct ki_ctx *c, enum ki_stage s)
 	if (!(c->cmd.breaks & 1u << s) || (c->breaks_done & 1u << s))
 		return;
 	c->breaks_done |= 1u << s;
+	coldplug_now(c); /* a keyboard for the shell */
 	snprintf(why, sizeof(why), "rd.break=%s: exit the shell to go on with the boot", name);
 	if (!ki_shell(c, s, why))
 		KI_ERRF(&c->log, "rd.break=%s: the image has no %s (kindling build --hook busybox); "
@@ -464,6 +488,7 @@ static int step_fsck(struct ki_ctx *c)
 	}
 	if (v != KI_FSCK_BROKEN)
 		return 0;
+	coldplug_now(c);
 	if (!ki_shell(c, KI_STAGE_PRE_MOUNT, "fsck left errors on the root: repair it (e.g. "
 		      "e2fsck -f DEVICE), then exit the shell to mount it")) {
 		KI_ERRF(&c->log, "fsck left errors on %s and the image has no %s: mounting it "
@@ -672,6 +697,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		snprintf(why, sizeof(why), "%s failed", steps[i].name);
+		coldplug_now(c); /* its unmatched devices are in the diagnostics */
 		ki_diagnose(c, err == -ETIMEDOUT ? "gave up waiting for the root device" : why);
 		ki_rescue(c);
 		c->wait_since = ki_now();
