@@ -16,11 +16,17 @@ suites=${*:-unit valgrind oracle boot distro}
 rc=0
 
 run_unit() {
-	local t out
+	local t out rc
 	for t in "$BUILD"/tests/builder_* "$BUILD"/tests/init_*; do
 		[ -x "$t" ] || continue
 		out=$(ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 "$t" 2>&1)
-		if [ $? -eq 0 ]; then
+		rc=$?
+		# a skipped test (a kernel or a privilege missing) is no pass
+		if [ $rc -eq 0 ] && grep -q '^\[  SKIPPED \]' <<<"$out"; then
+			echo "FAIL unit $(basename "$t"): skipped tests (install what they need:" \
+				"scripts/deps.sh check; run as root):"
+			grep '^\[  SKIPPED \]' <<<"$out" | head -10 | sed 's/^/  /'
+		elif [ $rc -eq 0 ]; then
 			echo "PASS unit $(basename "$t") ($(grep -c '^\[       OK \]' <<<"$out") tests)"
 		else
 			echo "FAIL unit $(basename "$t"):"
