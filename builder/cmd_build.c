@@ -43,6 +43,7 @@ struct build_args {
 	/* the image's shape (builder/image.c, compress.c, microcode.c) */
 	const char *compress, *format, *microcode;
 	bool has_level, level_from_conf, compress_from_conf, microcode_from_conf;
+	struct kd_image_opts shape; /* what craft_opts made of them, checked once */
 	/* kindling.conf (builder/conffile.c) and the flags of its keys */
 	const char *config, *default_cmdline;
 	bool no_config;
@@ -654,19 +655,18 @@ static int craft_opts(const struct build_args *a, struct kd_image_opts *o)
 static int write_image(struct build_args *a, struct kd_ctx *ctx, struct kd_modcache *cache,
 		       const struct kd_plan *plan, struct kd_hooks *hooks, double t0)
 {
-	struct kd_image_opts o = {
-		.output = a->output, .init = a->init, .force = a->force, .cache = cache,
-		.hooks = hooks, .detect_text = a->detect_text.s,
-	};
+	struct kd_image_opts o = a->shape;
 	struct kd_image_stats st;
 	char *init = a->init ? NULL : default_init();
 	int err;
 
-	if (a->init == NULL)
-		o.init = init;
-	err = craft_opts(a, &o) ? -EINVAL : 0;
-	if (err == 0)
-		err = get_mtime(&o.mtime);
+	o.output = a->output;
+	o.init = a->init ? a->init : init;
+	o.force = a->force;
+	o.cache = cache;
+	o.hooks = hooks;
+	o.detect_text = a->detect_text.s;
+	err = get_mtime(&o.mtime);
 	if (err == 0)
 		err = kd_image_write(ctx, plan, &o, &st);
 	free(init);
@@ -749,7 +749,7 @@ int kd_cmd_build(int argc, char **argv)
 	host_only_default(&a);
 	if (!a.host_only && !a.generic && a.sets.n == 0 && a.adds.n == 0)
 		a.generic = true;
-	if (craft_opts(&a, &(struct kd_image_opts){ 0 }) != 0) {
+	if (craft_opts(&a, &a.shape) != 0) {
 		rc = 2;
 		goto out;
 	}
