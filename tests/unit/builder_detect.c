@@ -264,18 +264,6 @@ struct fixture {
 	struct kd_detect d;
 };
 
-static void put(const char *dir, const char *rel, const char *text)
-{
-	char path[512], *slash;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	slash = strrchr(path, '/');
-	*slash = '\0';
-	fake_mkdirs(path);
-	*slash = '/';
-	fake_write(path, text, strlen(text));
-}
-
 static void lnk(const char *dir, const char *rel, const char *target)
 {
 	char path[512], *slash;
@@ -311,9 +299,9 @@ static int setup(void **state)
 		FAKE_KO(moddir, fake_modules[i]);
 		kd_str_printf(&dep, "%s:\n", fake_modules[i]);
 	}
-	put(moddir, "modules.dep", dep.s);
+	fake_put(moddir, "modules.dep", dep.s);
 	kd_str_free(&dep);
-	put(moddir, "modules.alias",
+	fake_put(moddir, "modules.alias",
 	    "alias virtio:d00000002v* virtio_blk\n"
 	    "alias pci:v00001AF4d*sv*sd*bc*sc*i* virtio_pci\n"
 	    "alias fs-ext4 ext4\n"
@@ -324,26 +312,26 @@ static int setup(void **state)
 	    "alias crypto-sha256 sha256_generic\n"
 	    "alias pci:v*d*sv*sd*bc04sc03i* snd_hda_intel\n"
 	    "alias usb:v*p*d*dc*dsc*dp*ic03isc*ip*in* usbhid\n");
-	put(moddir, "modules.builtin", "kernel/drivers/block/loop.ko\n");
-	put(f->root, "etc/modprobe.d/bl.conf", "blacklist usbhid\n");
+	fake_put(moddir, "modules.builtin", "kernel/drivers/block/loop.ko\n");
+	fake_put(f->root, "etc/modprobe.d/bl.conf", "blacklist usbhid\n");
 	/* the sysroot: a virtio disk vda with a partition vda1, a sound card,
 	 * a usb keyboard interface */
-	put(f->sys, "sys/devices/pci0000:00/0000:00:04.0/modalias",
+	fake_put(f->sys, "sys/devices/pci0000:00/0000:00:04.0/modalias",
 	    "pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00");
-	put(f->sys, "sys/devices/pci0000:00/0000:00:04.0/virtio1/modalias",
+	fake_put(f->sys, "sys/devices/pci0000:00/0000:00:04.0/virtio1/modalias",
 	    "virtio:d00000002v00001AF4");
 	lnk(f->sys, "sys/devices/pci0000:00/0000:00:04.0/virtio1/subsystem", "../../../../bus/virtio");
-	put(f->sys, "sys/devices/pci0000:00/0000:00:04.0/virtio1/block/vda/dev", "254:0");
-	put(f->sys, "sys/devices/pci0000:00/0000:00:04.0/virtio1/block/vda/vda1/dev", "254:1");
-	put(f->sys, "sys/devices/pci0000:00/0000:00:04.0/virtio1/block/vda/vda1/partition", "1");
+	fake_put(f->sys, "sys/devices/pci0000:00/0000:00:04.0/virtio1/block/vda/dev", "254:0");
+	fake_put(f->sys, "sys/devices/pci0000:00/0000:00:04.0/virtio1/block/vda/vda1/dev", "254:1");
+	fake_put(f->sys, "sys/devices/pci0000:00/0000:00:04.0/virtio1/block/vda/vda1/partition", "1");
 	lnk(f->sys, "sys/class/block/vda", "../../devices/pci0000:00/0000:00:04.0/virtio1/block/vda");
 	lnk(f->sys, "sys/class/block/vda1",
 	    "../../devices/pci0000:00/0000:00:04.0/virtio1/block/vda/vda1");
 	lnk(f->sys, "sys/dev/block/254:1",
 	    "../../devices/pci0000:00/0000:00:04.0/virtio1/block/vda/vda1");
-	put(f->sys, "sys/devices/pci0000:00/0000:00:1b.0/modalias",
+	fake_put(f->sys, "sys/devices/pci0000:00/0000:00:1b.0/modalias",
 	    "pci:v00008086d00002668sv00001AF4sd00001100bc04sc03i00");
-	put(f->sys, "sys/devices/pci0000:00/0000:00:1d.0/usb1/1-1/1-1:1.0/modalias",
+	fake_put(f->sys, "sys/devices/pci0000:00/0000:00:1d.0/usb1/1-1/1-1:1.0/modalias",
 	    "usb:v0627p0001d0000dc00dsc00dp00ic03isc01ip01in00");
 	lnk(f->sys, "dev/disk/by-uuid/1111-2222", "../../vda1");
 	*state = f;
@@ -353,13 +341,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 
 	kd_detect_free(&f->d);
 	kd_ctx_free(f->ctx);
 	kd_str_free(&f->log);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->root);
-	assert_int_equal(system(cmd), 0);
+	fake_rm_tree(f->root);
 	free(f);
 	return 0;
 }
@@ -386,7 +372,7 @@ static void test_mountinfo_and_devices(void **state)
 	struct kd_detect_opts o = { .sysroot = f->sys };
 	char n[512];
 
-	put(f->sys, "proc/self/mountinfo",
+	fake_put(f->sys, "proc/self/mountinfo",
 	    "20 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n"
 	    "21 20 0:5 / /proc rw - proc proc rw\n");
 	assert_int_equal(detect(f, &o), 0);
@@ -416,7 +402,7 @@ static void test_root_device_and_fstab(void **state)
 	char fstab[256], n[512];
 
 	/* by UUID, no mountinfo: the type from fstab */
-	put(f->sys, "etc/fstab", "# comment\nUUID=1111-2222 / ext4 defaults 0 1\n");
+	fake_put(f->sys, "etc/fstab", "# comment\nUUID=1111-2222 / ext4 defaults 0 1\n");
 	assert_int_equal(detect(f, &o), 0);
 	assert_string_equal(f->d.root_spec, "UUID=1111-2222");
 	assert_string_equal(f->d.root_source, "/dev/vda1");
@@ -424,7 +410,7 @@ static void test_root_device_and_fstab(void **state)
 	assert_string_equal(n, "ext4 virtio_blk virtio_pci");
 	/* a chroot's fstab names the root; its /usr is an early mount */
 	snprintf(fstab, sizeof(fstab), "%s/chroot-fstab", f->root);
-	put(f->root, "chroot-fstab", "/dev/vda1 / ext4 defaults 0 1\n"
+	fake_put(f->root, "chroot-fstab", "/dev/vda1 / ext4 defaults 0 1\n"
 	    "/dev/vda1 /usr ext4 x-initrd.mount 0 0\n/dev/vdz /data xfs defaults 0 0\n");
 	o.root_device = NULL;
 	o.fstab = fstab;
@@ -467,14 +453,14 @@ static void test_superblock_uuid(void **state)
 
 static void make_dm(struct fixture *f, const char *uuid)
 {
-	put(f->sys, "sys/devices/virtual/block/dm-0/dev", "253:0");
-	put(f->sys, "sys/devices/virtual/block/dm-0/dm/name", "root_crypt");
-	put(f->sys, "sys/devices/virtual/block/dm-0/dm/uuid", uuid);
+	fake_put(f->sys, "sys/devices/virtual/block/dm-0/dev", "253:0");
+	fake_put(f->sys, "sys/devices/virtual/block/dm-0/dm/name", "root_crypt");
+	fake_put(f->sys, "sys/devices/virtual/block/dm-0/dm/uuid", uuid);
 	lnk(f->sys, "sys/devices/virtual/block/dm-0/slaves/vda1",
 	    "../../../../pci0000:00/0000:00:04.0/virtio1/block/vda/vda1");
 	lnk(f->sys, "sys/class/block/dm-0", "../../devices/virtual/block/dm-0");
 	lnk(f->sys, "sys/dev/block/253:0", "../../devices/virtual/block/dm-0");
-	put(f->sys, "proc/self/mountinfo", "20 1 253:0 / / rw - ext4 /dev/mapper/root_crypt rw\n");
+	fake_put(f->sys, "proc/self/mountinfo", "20 1 253:0 / / rw - ext4 /dev/mapper/root_crypt rw\n");
 }
 
 static void test_dm_crypt(void **state)
@@ -491,13 +477,13 @@ static void test_dm_crypt(void **state)
 	assert_true(skipped(&f->d, "root chain dm-0"));
 	assert_non_null(strstr(f->log.s, "no dm table found"));
 	/* capi: names */
-	put(f->sys, "dmsetup-table", "other: 0 8 linear 254:1 0\n"
+	fake_put(f->sys, "dmsetup-table", "other: 0 8 linear 254:1 0\n"
 	    "root_crypt: 0 1000 crypt capi:xts(aes)-plain64 :64:logon:k 0 254:1 4096\n");
 	assert_int_equal(detect(f, &o), 0);
 	names(&f->d, n, sizeof(n));
 	assert_string_equal(n, "aes_generic dm_crypt dm_mod ext4 virtio_blk virtio_pci xts");
 	/* essiv needs its hash */
-	put(f->sys, "dmsetup-table", "root_crypt: 0 1000 crypt aes-cbc-essiv:sha256 k 0 254:1 0\n");
+	fake_put(f->sys, "dmsetup-table", "root_crypt: 0 1000 crypt aes-cbc-essiv:sha256 k 0 254:1 0\n");
 	assert_int_equal(detect(f, &o), 0);
 	names(&f->d, n, sizeof(n));
 	assert_string_equal(n, "aes_generic cbc dm_crypt dm_mod essiv ext4 sha256_generic "
@@ -512,11 +498,11 @@ static void test_loop_builtin(void **state)
 	struct kd_detect_opts o = { .sysroot = f->sys, .policy = KD_DETECT_ROOT_ONLY };
 	char n[512];
 
-	put(f->sys, "sys/devices/virtual/block/loop0/dev", "7:0");
-	put(f->sys, "sys/devices/virtual/block/loop0/loop/backing_file", "/images/root.img");
+	fake_put(f->sys, "sys/devices/virtual/block/loop0/dev", "7:0");
+	fake_put(f->sys, "sys/devices/virtual/block/loop0/loop/backing_file", "/images/root.img");
 	lnk(f->sys, "sys/class/block/loop0", "../../devices/virtual/block/loop0");
 	lnk(f->sys, "sys/dev/block/7:0", "../../devices/virtual/block/loop0");
-	put(f->sys, "proc/self/mountinfo", "20 1 7:0 / / rw - ext4 /dev/loop0 rw\n");
+	fake_put(f->sys, "proc/self/mountinfo", "20 1 7:0 / / rw - ext4 /dev/loop0 rw\n");
 	assert_int_equal(detect(f, &o), 0);
 	names(&f->d, n, sizeof(n));
 	assert_string_equal(n, "ext4 loop!"); /* built into this kernel */
@@ -557,7 +543,7 @@ static void test_cli(void **state)
 	struct fixture *f = *state;
 	char sysroot[160], *out, fstab[160];
 
-	put(f->sys, "proc/self/mountinfo", "20 1 254:1 / / rw - ext4 /dev/vda1 rw\n");
+	fake_put(f->sys, "proc/self/mountinfo", "20 1 254:1 / / rw - ext4 /dev/vda1 rw\n");
 	snprintf(sysroot, sizeof(sysroot), "--sysroot=%s", f->sys);
 	assert_int_equal(run_detect(f, sysroot, "--policy=root", &out), 0);
 	assert_string_equal(out,
@@ -664,9 +650,9 @@ static void test_build_host_only(void **state)
 	snprintf(path, sizeof(path), "%s/init-bin", f->root);
 	fake_write(path, "\x7f" "ELF fake init", 14);
 	chmod(path, 0755);
-	put(f->sys, "proc/self/mountinfo", "20 1 254:1 / / rw - ext4 /dev/vda1 rw\n");
-	put(f->root, "kindling.conf", "# nothing\n");
-	put(f->root, "lib/modules/9.9.9/modules.softdep", "");
+	fake_put(f->sys, "proc/self/mountinfo", "20 1 254:1 / / rw - ext4 /dev/vda1 rw\n");
+	fake_put(f->root, "kindling.conf", "# nothing\n");
+	fake_put(f->root, "lib/modules/9.9.9/modules.softdep", "");
 	/* with -r the default stays generic (sets): the host-only flag is needed */
 	assert_int_equal(build(f, "--host-only", NULL), 0);
 	read_image(f, &s);
@@ -683,22 +669,22 @@ static void test_build_host_only(void **state)
 	assert_string_equal(s.root, "/dev/vdb");
 	free(s.detect_txt);
 	/* kindling.conf: hostonly = yes is --host-only; a flag still wins */
-	put(f->root, "kindling.conf", "hostonly = yes\n");
+	fake_put(f->root, "kindling.conf", "hostonly = yes\n");
 	assert_int_equal(build(f, "--add", "ext4"), 0);
 	read_image(f, &s);
 	assert_true(s.flags & KP_PLAN_HOST_ONLY);
 	free(s.detect_txt);
-	put(f->root, "kindling.conf", "hostonly = yes\nsets = nosuchset\n");
+	fake_put(f->root, "kindling.conf", "hostonly = yes\nsets = nosuchset\n");
 	assert_int_equal(build(f, "--generic", NULL), 2); /* generic: the (bad) sets */
 	/* hostonly = no: the generic default, no detection */
-	put(f->root, "kindling.conf", "hostonly = no\nadd = ext4\n");
+	fake_put(f->root, "kindling.conf", "hostonly = no\nadd = ext4\n");
 	assert_int_equal(build(f, NULL, NULL), 0);
 	read_image(f, &s);
 	assert_false(s.flags & KP_PLAN_HOST_ONLY);
 	assert_null(s.detect_txt);
 	assert_string_equal(s.mods, "ext4");
 	/* a bad value */
-	put(f->root, "kindling.conf", "hostonly = maybe\n");
+	fake_put(f->root, "kindling.conf", "hostonly = maybe\n");
 	assert_int_equal(build(f, NULL, NULL), 2);
 }
 

@@ -43,14 +43,6 @@ static void capture(void *data, int prio, const char *file, int line, const char
 	kd_str_addz(data, msg);
 }
 
-static void put(const char *dir, const char *name, const char *text)
-{
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fake_write(path, text, strlen(text));
-}
-
 static void make_tree(struct fixture *f)
 {
 	static const char init[] = "\x7f" "ELF fake init";
@@ -60,21 +52,21 @@ static void make_tree(struct fixture *f)
 	fake_ko(f->moddir, "kernel/lib/b.ko.xz", "license=GPL", 12, NULL);
 	FAKE_KO(f->moddir, "kernel/lib/c.ko");
 	FAKE_KO(f->moddir, "kernel/other.ko");
-	put(f->moddir, "modules.dep",
+	fake_put(f->moddir, "modules.dep",
 	    "kernel/drivers/a.ko: kernel/lib/b.ko.xz\n"
 	    "kernel/lib/b.ko.xz:\n"
 	    "kernel/lib/c.ko:\n"
 	    "kernel/other.ko:\n");
-	put(f->moddir, "modules.alias", "alias pci:v1234* a\nalias other-thing other\n");
-	put(f->moddir, "modules.softdep", "softdep a post: c\nsoftdep other pre: c\n");
-	put(f->moddir, "modules.builtin", "kernel/fs/builtin1.ko\n");
-	put(f->moddir, "modules.order", "kernel/lib/c.ko\nkernel/lib/b.ko\nkernel/drivers/a.ko\n");
-	put(f->confdir, "test.conf", "options a opt=1\nblacklist c\nalias my-a a\n");
+	fake_put(f->moddir, "modules.alias", "alias pci:v1234* a\nalias other-thing other\n");
+	fake_put(f->moddir, "modules.softdep", "softdep a post: c\nsoftdep other pre: c\n");
+	fake_put(f->moddir, "modules.builtin", "kernel/fs/builtin1.ko\n");
+	fake_put(f->moddir, "modules.order", "kernel/lib/c.ko\nkernel/lib/b.ko\nkernel/drivers/a.ko\n");
+	fake_put(f->confdir, "test.conf", "options a opt=1\nblacklist c\nalias my-a a\n");
 	snprintf(fw, sizeof(fw), "%s/lib/firmware/fw", f->root);
 	fake_mkdirs(fw);
-	put(fw, "a.bin", "FIRMWARE");
-	put(f->setsdir, "test.set", "a\n");
-	put(f->setsdir, "default.list", "test\n");
+	fake_put(fw, "a.bin", "FIRMWARE");
+	fake_put(f->setsdir, "test.set", "a\n");
+	fake_put(f->setsdir, "default.list", "test\n");
 	fake_write(f->init, init, sizeof(init));
 	chmod(f->init, 0755);
 }
@@ -102,13 +94,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[256];
 
 	kd_plan_free(&f->plan);
 	kd_ctx_free(f->ctx);
 	kd_str_free(&f->log);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->root);
-	assert_int_equal(system(cmd), 0);
+	fake_rm_tree(f->root);
 	free(f);
 	return 0;
 }
@@ -795,13 +785,13 @@ static void test_microcode(void **state)
 
 	snprintf(dir, sizeof(dir), "%s/lib/firmware/intel-ucode", f->root);
 	fake_mkdirs(dir);
-	put(dir, "06-9e-0a", "INTEL-B");
-	put(dir, "06-8e-09", "INTEL-A");
+	fake_put(dir, "06-9e-0a", "INTEL-B");
+	fake_put(dir, "06-8e-09", "INTEL-A");
 	snprintf(dir, sizeof(dir), "%s/lib/firmware/amd-ucode", f->root);
 	fake_mkdirs(dir);
-	put(dir, "microcode_amd_fam17h.bin", "AMD-17");
-	put(dir, "microcode_amd.bin", "AMD-0");
-	put(dir, "README", "not microcode");
+	fake_put(dir, "microcode_amd_fam17h.bin", "AMD-17");
+	fake_put(dir, "microcode_amd.bin", "AMD-0");
+	fake_put(dir, "README", "not microcode");
 	assert_int_equal(run(f, "--microcode", "all", NULL), 0);
 	assert_int_equal(kd_img_open(NULL, f->out, 0, &img), 0);
 	assert_int_equal(img.n_segs, 2);

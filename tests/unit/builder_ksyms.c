@@ -17,6 +17,7 @@
 #include "builder.h"
 #include "builder_test.h"
 #include "ctx.h"
+#include "fake_ko.h"
 
 struct t {
 	struct kd_ctx ctx;
@@ -41,27 +42,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct t *t = *state;
-	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->root);
-	assert_int_equal(system(cmd), 0);
+	fake_rm_tree(t->root);
 	kd_str_free(&t->log);
 	free(t);
 	return 0;
-}
-
-static void write_file(const char *root, const char *rel, const char *text)
-{
-	char path[256], cmd[300];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\"", path);
-	assert_int_equal(system(cmd), 0);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
 }
 
 static void test_sysmap(void **state)
@@ -191,22 +176,22 @@ static void test_sources(void **state)
 	assert_non_null(strstr(t->log.s, "no list of the kernel's exported symbols for 1.0"));
 	assert_non_null(strstr(t->log.s, "linux-headers-1.0"));
 	/* the placeholder map is skipped for Module.symvers */
-	write_file(t->root, "boot/System.map-1.0", "ffffffffffffffff B The real System.map\n");
-	write_file(t->root, "usr/src/linux-headers-1.0/Module.symvers",
+	fake_put(t->root, "boot/System.map-1.0", "ffffffffffffffff B The real System.map\n");
+	fake_put(t->root, "usr/src/linux-headers-1.0/Module.symvers",
 		   "0x1\tfrom_symvers\tvmlinux\tEXPORT_SYMBOL\t\n");
 	assert_int_equal(kd_ksyms_load(&t->ctx, t->root, "1.0", &k), 0);
 	assert_true(kd_ksyms_has(&k, "from_symvers"));
 	assert_non_null(strstr(k.source, "usr/src/linux-headers-1.0/Module.symvers (vmlinux"));
 	kd_ksyms_free(&k);
 	/* a real map wins */
-	write_file(t->root, "boot/System.map-1.0", "ffffffff00000000 r __ksymtab_from_map\n");
+	fake_put(t->root, "boot/System.map-1.0", "ffffffff00000000 r __ksymtab_from_map\n");
 	assert_int_equal(kd_ksyms_load(&t->ctx, t->root, "1.0", &k), 0);
 	assert_true(kd_ksyms_has(&k, "from_map"));
 	assert_false(kd_ksyms_has(&k, "from_symvers"));
 	assert_non_null(strstr(k.source, "System.map-1.0 (__ksymtab_"));
 	kd_ksyms_free(&k);
 	/* a vmlinuz that is not a kernel is an error naming it */
-	write_file(t->root, "boot/vmlinuz-2.0", "not a kernel");
+	fake_put(t->root, "boot/vmlinuz-2.0", "not a kernel");
 	assert_int_equal(kd_ksyms_load(&t->ctx, t->root, "2.0", &k), -EINVAL);
 	assert_non_null(strstr(t->log.s, "vmlinuz-2.0: not an x86 bzImage"));
 }

@@ -24,14 +24,6 @@ struct fixture {
 	struct kd_plan plan;
 };
 
-static void put(const char *dir, const char *name, const char *text)
-{
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fake_write(path, text, strlen(text));
-}
-
 static const char *const modules[] = {
 	"kernel/a.ko", "kernel/b.ko", "kernel/c.ko", "kernel/fs/myfs/myfs.ko", "kernel/pre.ko",
 	"kernel/post.ko", "kernel/weak.ko", "kernel/bl.ko", "kernel/needbl.ko",
@@ -50,7 +42,7 @@ static int setup(void **state)
 	fake_mkdirs(f->confdir);
 	for (size_t i = 0; modules[i]; i++)
 		FAKE_KO(f->moddir, modules[i]);
-	put(f->moddir, "modules.dep",
+	fake_put(f->moddir, "modules.dep",
 	    "kernel/a.ko: kernel/b.ko kernel/c.ko\n"
 	    "kernel/b.ko: kernel/c.ko\n"
 	    "kernel/c.ko:\n"
@@ -67,19 +59,19 @@ static int setup(void **state)
 	    "kernel/drivers/z-dash.ko.xz: kernel/c.ko\n"
 	    "kernel/p1.ko:\n"
 	    "kernel/p2.ko:\n");
-	put(f->moddir, "modules.alias",
+	fake_put(f->moddir, "modules.alias",
 	    "alias pci:v00001234d* a\n"
 	    "alias fs-myfs myfs\n"
 	    "alias crypto-foo pre\n"
 	    "alias zz-last z_dash\n"
 	    "alias nowhere-used cyc1\n");
-	put(f->moddir, "modules.softdep",
+	fake_put(f->moddir, "modules.softdep",
 	    "softdep a pre: crypto-foo missing-thing post: post\n"
 	    "softdep p1 post: p2\n"
 	    "softdep p2 post: p1\n");
-	put(f->moddir, "modules.weakdep", "weakdep a weak\n");
-	put(f->moddir, "modules.builtin", "kernel/drivers/builtin1.ko\nkernel/fs/bfs.ko\n");
-	put(f->confdir, "test.conf",
+	fake_put(f->moddir, "modules.weakdep", "weakdep a weak\n");
+	fake_put(f->moddir, "modules.builtin", "kernel/drivers/builtin1.ko\nkernel/fs/bfs.ko\n");
+	fake_put(f->confdir, "test.conf",
 	    "blacklist bl\n"
 	    "options a x=1\n"
 	    "options a y=2\n"
@@ -93,14 +85,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 
 	kd_plan_free(&f->plan);
 	kd_wants_free(&f->w);
 	kd_ctx_free(f->ctx);
 	kd_str_free(&f->log);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->root);
-	assert_int_equal(system(cmd), 0);
+	fake_rm_tree(f->root);
 	free(f);
 	return 0;
 }

@@ -24,14 +24,6 @@ struct fixture {
 	struct kd_wants w;
 };
 
-static void put(const char *dir, const char *name, const char *text)
-{
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fake_write(path, text, strlen(text));
-}
-
 static int setup(void **state)
 {
 	static const char *const disk[] = { "device_add_disk", "put_disk", NULL };
@@ -59,7 +51,7 @@ static int setup(void **state)
 	FAKE_KO(f->moddir, "kernel/fs/ext4/ext4.ko");
 	FAKE_KO(f->moddir, "kernel/drivers/hid/hid-apple.ko");
 	FAKE_KO(f->moddir, "kernel/drivers/hid/hid-generic.ko");
-	put(f->moddir, "modules.dep",
+	fake_put(f->moddir, "modules.dep",
 	    "kernel/drivers/ata/ahci.ko:\n"
 	    "kernel/drivers/ata/pata_x.ko:\n"
 	    "kernel/drivers/ata/sub/deep.ko:\n"
@@ -83,15 +75,13 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 
 	kd_wants_free(&f->w);
 	kd_sets_free(f->sets);
 	kd_modcache_free(&f->cache);
 	kd_ctx_free(f->ctx);
 	kd_str_free(&f->log);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->root);
-	assert_int_equal(system(cmd), 0);
+	fake_rm_tree(f->root);
 	free(f);
 	return 0;
 }
@@ -233,10 +223,10 @@ static void test_dirs_and_defaults(void **state)
 	char **names, path[256];
 	size_t n;
 
-	put(f->dir1, "storage.set", "# the user's own\nahci\n");
-	put(f->dir2, "storage.set", "kernel/drivers/ata/\n");
-	put(f->dir2, "fs.set", "ext4\n");
-	put(f->dir2, "default.list", "# comment\nstorage fs\n\n  other-set\n");
+	fake_put(f->dir1, "storage.set", "# the user's own\nahci\n");
+	fake_put(f->dir2, "storage.set", "kernel/drivers/ata/\n");
+	fake_put(f->dir2, "fs.set", "ext4\n");
+	fake_put(f->dir2, "default.list", "# comment\nstorage fs\n\n  other-set\n");
 	assert_int_equal(kd_sets_defaults(f->sets, &names, &n), 0);
 	assert_int_equal(n, 3);
 	assert_string_equal(names[0], "storage");
@@ -248,7 +238,7 @@ static void test_dirs_and_defaults(void **state)
 	assert_int_equal(kd_sets_expand(f->sets, "fs", &f->w), 0);
 	assert_wants(&f->w, "ahci(set storage) ext4(set fs)");
 
-	put(f->dir1, "default.list", "storage\nbad/name\n");
+	fake_put(f->dir1, "default.list", "storage\nbad/name\n");
 	assert_int_equal(kd_sets_defaults(f->sets, &names, &n), -EINVAL);
 	assert_null(names);
 	assert_non_null(strstr(f->log.s, "default.list line 2: 'bad/name' is not a set name"));
@@ -265,7 +255,7 @@ static void test_file_errors_named(void **state)
 	struct fixture *f = *state;
 	char want[256];
 
-	put(f->dir2, "broken.set", "ahci\n\n-\n");
+	fake_put(f->dir2, "broken.set", "ahci\n\n-\n");
 	assert_int_equal(kd_sets_expand(f->sets, "broken", &f->w), -EINVAL);
 	snprintf(want, sizeof(want), "%s/broken.set line 3:", f->dir2);
 	assert_non_null(strstr(f->log.s, want));

@@ -113,6 +113,31 @@ static inline void fake_mkdirs(const char *path)
 	mkdir(tmp, 0755);
 }
 
+/* DIR/REL holding TEXT, REL's directories made first. */
+static inline void fake_put(const char *dir, const char *rel, const char *text)
+{
+	char path[1024], *slash;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	fake_mkdirs(path);
+	*slash = '/';
+	fake_write(path, text, strlen(text));
+}
+
+/* Remove a test's scratch tree. */
+static inline void fake_rm_tree(const char *dir)
+{
+	char cmd[1100];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "cannot remove %s\n", dir);
+		abort();
+	}
+}
+
 /* Write DIR/REL as a fake module (its directories too); ".xz" compresses it
  * the way Debian's kernels ship them. */
 static inline void fake_ko(const char *dir, const char *rel, const char *modinfo, size_t len,
