@@ -462,43 +462,63 @@ static char *default_init(void)
 	return near_binary("init");
 }
 
-/* --sets-dir first, then ROOT/etc/kindling, the source tree, the installed data. */
-static int sets_dirs(struct build_args *a, struct list *dirs, char **owned, size_t *n_owned)
+/* Where sets or hooks are looked for, in order: the flag's directories,
+ * ROOT/etc/kindling/ETC, the source tree's TREE when kindling runs from its
+ * build directory (a MARKER file inside it tells, when given), then the
+ * installed DATA. */
+struct search_path {
+	struct list dirs;
+	char *etc, *tree; /* owned */
+};
+
+static int search_path(const struct build_args *a, const struct list *flag, const char *etc,
+		       const char *tree, const char *marker, const char *data,
+		       struct search_path *sp)
 {
-	struct kd_str etc = { 0 };
 	const char *root = a->cli.opts.root ? a->cli.opts.root : "";
-	char *tree = near_binary("modules-sets/default.list");
+	struct kd_str e = { 0 }, t = { 0 };
 	int err = 0;
 
-	for (size_t i = 0; i < a->sets_dirs.n && err == 0; i++)
-		err = list_add(dirs, a->sets_dirs.v[i]);
-	kd_str_printf(&etc, "%s/etc/kindling/modules-sets", root);
-	owned[(*n_owned)++] = etc.s;
+	memset(sp, 0, sizeof(*sp));
+	for (size_t i = 0; i < flag->n && err == 0; i++)
+		err = list_add(&sp->dirs, flag->v[i]);
+	kd_str_printf(&e, "%s/etc/kindling/%s", root, etc);
+	sp->etc = e.s;
+	if (marker)
+		kd_str_printf(&t, "%s/%s", tree, marker);
+	sp->tree = near_binary(marker ? t.s : tree);
+	kd_str_free(&t);
+	if (sp->tree && marker)
+		*strrchr(sp->tree, '/') = '\0';
 	if (err == 0)
-		err = list_add(dirs, etc.s);
-	if (tree) {
-		*strrchr(tree, '/') = '\0';
-		owned[(*n_owned)++] = tree;
-		if (err == 0)
-			err = list_add(dirs, tree);
-	}
+		err = sp->etc ? list_add(&sp->dirs, sp->etc) : -1;
+	if (err == 0 && sp->tree)
+		err = list_add(&sp->dirs, sp->tree);
 	if (err == 0)
-		err = list_add(dirs, KD_DATADIR "/modules-sets");
+		err = list_add(&sp->dirs, data);
 	return err < 0 ? -ENOMEM : 0;
+}
+
+static void search_path_free(struct search_path *sp)
+{
+	free(sp->dirs.v);
+	free(sp->etc);
+	free(sp->tree);
 }
 
 static int want_sets(struct build_args *a, struct kd_ctx *ctx, struct kd_modcache *cache,
 		     struct kd_wants *w)
 {
-	struct list dirs = { 0 };
-	char *owned[2], **names = NULL;
-	size_t n_owned = 0, n_names = 0, i;
+	struct search_path sp;
+	char **names = NULL;
+	size_t n_names = 0, i;
 	struct kd_sets *sets = NULL;
 	int err;
 
-	err = sets_dirs(a, &dirs, owned, &n_owned);
+	err = search_path(a, &a->sets_dirs, "modules-sets", "modules-sets", "default.list",
+			  KD_DATADIR "/modules-sets", &sp);
 	if (err == 0)
-		err = kd_sets_new(ctx, dirs.v, dirs.n, cache, &sets);
+		err = kd_sets_new(ctx, sp.dirs.v, sp.dirs.n, cache, &sets);
 	if (err == 0 && a->generic)
 		err = kd_sets_defaults(sets, &names, &n_names);
 	for (i = 0; i < n_names && err == 0; i++)
@@ -509,9 +529,7 @@ static int want_sets(struct build_args *a, struct kd_ctx *ctx, struct kd_modcach
 	kd_sets_free(sets);
 	if (err == -ENOENT)
 		err = -EINVAL; /* an unknown set is bad input, like a malformed one */
-	for (i = 0; i < n_owned; i++)
-		free(owned[i]);
-	free(dirs.v);
+	search_path_free(&sp);
 	return err;
 }
 
@@ -520,28 +538,18 @@ static int want_sets(struct build_args *a, struct kd_ctx *ctx, struct kd_modcach
 static int load_hooks(struct build_args *a, struct kd_ctx *ctx, struct kd_hooks **hooks)
 {
 	const char *root = a->cli.opts.root ? a->cli.opts.root : "";
-	char *tree = near_binary("hooks/image");
-	struct kd_str etc = { 0 };
-	struct list dirs = { 0 };
 	const char *const *sets;
-	int err = 0;
+	struct search_path sp;
+	int err;
 	size_t i, n = 0;
 
 	*hooks = NULL;
-	if (a->hooks.n == 0) {
-		free(tree);
+	if (a->hooks.n == 0)
 		return 0;
-	}
-	kd_str_printf(&etc, "%s/etc/kindling/hooks.d", root);
-	for (i = 0; i < a->hooks_dirs.n && err == 0; i++)
-		err = list_add(&dirs, a->hooks_dirs.v[i]);
+	err = search_path(a, &a->hooks_dirs, "hooks.d", "hooks/image", NULL,
+			  KD_DATADIR "/hooks", &sp);
 	if (err == 0)
-		err = etc.s ? list_add(&dirs, etc.s) : -1;
-	if (err == 0 && tree)
-		err = list_add(&dirs, tree);
-	if (err == 0)
-		err = list_add(&dirs, KD_DATADIR "/hooks");
-	err = err < 0 ? -ENOMEM : kd_hooks_new(ctx, root, dirs.v, dirs.n, hooks);
+		err = kd_hooks_new(ctx, root, sp.dirs.v, sp.dirs.n, hooks);
 	for (i = 0; i < a->hooks.n && err == 0; i++)
 		err = kd_hooks_load(*hooks, a->hooks.v[i]);
 	/* their sets join --set's (kd_hooks_sets' strings live as long as *hooks) */
@@ -549,9 +557,7 @@ static int load_hooks(struct build_args *a, struct kd_ctx *ctx, struct kd_hooks 
 
 	for (i = 0; sets && i < n && err == 0; i++)
 		err = list_add(&a->sets, sets[i]) < 0 ? -ENOMEM : 0;
-	free(dirs.v);
-	free(tree);
-	kd_str_free(&etc);
+	search_path_free(&sp);
 	return err;
 }
 
