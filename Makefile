@@ -1,8 +1,9 @@
 # kindling: initramfs builder (build/kindling) and its static init (build/init).
 #
 #   make            build both
-#   make check      install what is missing, then unit, oracle and boot tests,
-#                   then the whole suite again under ASan+UBSan
+#   make check      install what is missing, then unit, layout, oracle, boot
+#                   and distro tests, then unit, layout and oracle again with
+#                   the ASan+UBSan builds
 #   make demo       build an image for the newest kernel and boot it in QEMU
 #   make bench      kindling next to its peers, with ratios
 #   make install    DESTDIR=... PREFIX=... (default /usr/local)
@@ -40,14 +41,20 @@ endif
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CFLAGS ?= -O2 -g
-KD_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS) -Icommon -Ibuilder \
+KD_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS) -I. -Ibuilder \
 	-DKD_DATADIR='"$(DATADIR)"' -DKD_LIBEXECDIR='"$(LIBEXECDIR)"'
 PKGS = libarchive libzstd liblzma libelf zlib liblz4
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lbz2 -lpthread
 
-BUILDER_SRC = $(filter-out builder/main.c,$(sort $(wildcard builder/*.c)))
+# builder/ in its layers, lower first (tests/layout.sh checks the includes):
+# base < codec < moddb < detect, plan < image < build < cmd; inspect needs
+# only base and codec.  main.c is the command line's entry point.
+BUILDER_DIRS = base codec moddb detect plan inspect image build cmd
+BUILDER_SRC = $(sort $(wildcard $(BUILDER_DIRS:%=builder/%/*.c)))
 BUILDER_OBJ = $(BUILDER_SRC:%.c=$(BUILD)/obj/%.o)
+# -MMD -MP: each object depends on exactly the headers it includes.
+DEPFLAGS = -MMD -MP
 INIT_SRC = $(sort $(wildcard init/*.c))
 INIT_HDR = $(wildcard init/*.h) common/plan.h
 # The init's parts are also built with the host compiler for unit tests.
@@ -73,14 +80,13 @@ PATHS = $(DATADIR) $(LIBEXECDIR)
 $(shell mkdir -p $(BUILD) && (echo '$(PATHS)' | cmp -s - $(PATHS_STAMP) || \
 	echo '$(PATHS)' > $(PATHS_STAMP)))
 
-$(BUILD)/obj/builder/%.o: builder/%.c builder/builder.h builder/ctx.h common/plan.h \
-		$(PATHS_STAMP)
+$(BUILD)/obj/builder/%.o: builder/%.c $(PATHS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KD_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(KD_CFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/init/%.o: init/%.c $(INIT_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KD_CFLAGS) -Iinit -c -o $@ $<
+	$(CC) $(CFLAGS) $(KD_CFLAGS) -Icommon -Iinit -c -o $@ $<
 
 $(BUILD)/kindling: $(BUILD)/obj/builder/main.o $(BUILDER_OBJ)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -91,27 +97,32 @@ build/init: $(INIT_SRC) $(INIT_HDR)
 	@if [ -z "$(INIT_SRC)" ]; then echo "no init sources yet" >&2; exit 1; fi
 	$(MUSL_CC) $(INIT_CFLAGS) -o $@ $(INIT_SRC)
 
-$(BUILD)/tests/builder_%: tests/unit/builder_%.c $(BUILDER_OBJ) tests/unit/unit.h \
-		tests/unit/builder_test.h
+$(BUILD)/tests/builder_%: tests/unit/builder_%.c $(BUILDER_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KD_CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(BUILDER_OBJ) \
+	$(CC) $(CFLAGS) $(KD_CFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(BUILDER_OBJ) \
 		$(PKG_LIBS) -lcmocka
 
 $(BUILD)/tests/init_%: tests/unit/init_%.c $(INIT_TEST_OBJ) tests/unit/unit.h tests/unit/init_test.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KD_CFLAGS) -Iinit -Itests/unit -o $@ $< $(INIT_TEST_OBJ) \
+	$(CC) $(CFLAGS) $(KD_CFLAGS) -Icommon -Iinit -Itests/unit -o $@ $< $(INIT_TEST_OBJ) \
 		-lpthread -lcmocka
+
+-include $(BUILDER_OBJ:.o=.d) $(BUILD)/obj/builder/main.d $(UNIT_BUILDER:=.d)
 
 deps:
 	@scripts/deps.sh check
 
-# The suite, once; `check` runs it plain and then under the sanitizers.
+# The suite, once; `check` runs all of it plain, then again under the
+# sanitizers the tests of the builder and of the parsers (unit, layout,
+# oracle): the boots would only re-run the same init under emulation.
+SUITES ?=
 check-suite: all $(UNIT_BUILDER) $(UNIT_INIT)
-	@BUILD=$(BUILD) tests/run-suite.sh
+	@BUILD=$(BUILD) tests/run-suite.sh $(SUITES)
 
 check: deps
 	@rm -rf build/results
-	@rc=0; $(MAKE) check-suite SAN=0 || rc=1; $(MAKE) check-suite SAN=1 || rc=1; \
+	@rc=0; $(MAKE) check-suite SAN=0 || rc=1; \
+		$(MAKE) check-suite SAN=1 SUITES="unit layout oracle" || rc=1; \
 		tests/summary.sh build/results || rc=1; exit $$rc
 
 test-unit: all $(UNIT_BUILDER) $(UNIT_INIT)
@@ -126,12 +137,12 @@ test-boot: all
 # libFuzzer on the image reader (clang); FUZZ_SECONDS=600 by default.
 FUZZ_SECONDS ?= 600
 FUZZ_CC ?= clang
-FUZZ_SRC = tests/fuzz/fuzz_imgread.c builder/imgread.c builder/imgdecode.c builder/cpio.c \
-	builder/log.c builder/util.c
+FUZZ_SRC = tests/fuzz/fuzz_imgread.c $(wildcard builder/inspect/*.c builder/codec/*.c \
+	builder/base/*.c)
 
-build/fuzz/fuzz_imgread: $(FUZZ_SRC) builder/builder.h builder/ctx.h
+build/fuzz/fuzz_imgread: $(FUZZ_SRC) $(wildcard builder/*/*.h)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE $(WARN) -Icommon -Ibuilder $(PKG_CFLAGS) \
+	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE $(WARN) -I. -Ibuilder $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ \
 		$(FUZZ_SRC) $(PKG_LIBS)
 

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "builder.h"
+#include "cmd/cmd.h"
 
 struct subcommand {
 	const char *name;

@@ -3,8 +3,9 @@
 # build/asan for the sanitizer pass).  Every test prints one line starting
 # with PASS or FAIL; the lines also go to build/results/<pass>-<suite>.log,
 # which tests/summary.sh totals.  Usage: tests/run-suite.sh [SUITE...]
-# Suites: unit, valgrind (plain build only), oracle, boot, distro (plain
-# build only: the .deb in a Debian chroot, tests/distro/run.sh).  Default: all.
+# Suites: unit, valgrind (plain build only), layout (builder/'s folders use
+# only the folders below them), oracle, boot, distro (plain build only: the
+# .deb in a Debian chroot, tests/distro/run.sh).  Default: all.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -12,7 +13,7 @@ export BUILD
 case "$BUILD" in *asan*) pass=asan ;; *) pass=plain ;; esac
 results=build/results
 mkdir -p "$results"
-suites=${*:-unit valgrind oracle boot distro}
+suites=${*:-unit valgrind layout oracle boot distro}
 rc=0
 
 run_unit() {
@@ -78,6 +79,7 @@ for suite in $suites; do
 	case $suite in
 	unit) run_unit ;;
 	valgrind) run_valgrind ;;
+	layout) run_scripts tests/layout/run.sh ;;
 	oracle) run_scripts tests/oracle/*.sh ;;
 	boot) run_scripts tests/boot/run.sh ;;
 	distro) if [ "$pass" = plain ]; then run_scripts tests/distro/run.sh; fi ;;

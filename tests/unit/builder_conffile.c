@@ -10,11 +10,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "builder.h"
 #include "builder_test.h"
-#include "ctx.h"
+#include "moddb/internal.h"
 #include "fake_ko.h"
-#include "plan.h"
+#include "common/plan.h"
 
 struct fixture {
 	char root[64];
@@ -30,9 +29,9 @@ static int setup(void **state)
 
 	strcpy(f->root, "/tmp/kd-conf-XXXXXX");
 	assert_non_null(mkdtemp(f->root));
-	f->ctx.log_fn = capture;
-	f->ctx.log_data = &f->log;
-	f->ctx.log_prio = KD_LOG_DEBUG;
+	f->ctx.log.fn = capture;
+	f->ctx.log.data = &f->log;
+	f->ctx.log.prio = KD_LOG_DEBUG;
 	kd_buildconf_init(&f->c);
 	*state = f;
 	return 0;
@@ -65,7 +64,7 @@ static void put(struct fixture *f, const char *name, const char *text)
 
 static int parse(struct fixture *f, const char *text)
 {
-	return kd_buildconf_parse(&f->ctx, &f->c, "t.conf", text);
+	return kd_buildconf_parse(kd_ctx_log(&f->ctx), &f->c, "t.conf", text);
 }
 
 static void assert_logged(struct fixture *f, const char *want)
@@ -197,7 +196,7 @@ static void test_files_in_order(void **state)
 	put(f, "etc/kindling.conf.d/10-early.conf", "compress = lz4\nadd = b\nomit = x\n");
 	put(f, "etc/kindling.conf.d/30-ignored.txt", "this is not read\n");
 	put(f, "etc/kindling.conf.d/.hidden.conf", "neither is this\n");
-	assert_int_equal(kd_buildconf_load(&f->ctx, c, f->root, NULL), 0);
+	assert_int_equal(kd_buildconf_load(kd_ctx_log(&f->ctx), c, f->root, NULL), 0);
 	assert_string_equal(c->compress, "gzip");
 	assert_int_equal(c->level, 5);
 	assert_int_equal(c->n_adds, 3);
@@ -216,17 +215,17 @@ static void test_config_file_and_errors(void **state)
 	put(f, "etc/kindling.conf", "compress = xz\n");
 	put(f, "other.conf", "level = 7\n");
 	/* --config replaces both places */
-	assert_int_equal(kd_buildconf_load(&f->ctx, &f->c, f->root, f->path), 0);
+	assert_int_equal(kd_buildconf_load(kd_ctx_log(&f->ctx), &f->c, f->root, f->path), 0);
 	assert_null(f->c.compress);
 	assert_int_equal(f->c.level, 7);
 	/* no files at all is fine; a missing --config is not */
 	snprintf(path, sizeof(path), "%s/nowhere", f->root);
-	assert_int_equal(kd_buildconf_load(&f->ctx, &f->c, path, NULL), 0);
-	assert_int_equal(kd_buildconf_load(&f->ctx, &f->c, NULL, path), -ENOENT);
+	assert_int_equal(kd_buildconf_load(kd_ctx_log(&f->ctx), &f->c, path, NULL), 0);
+	assert_int_equal(kd_buildconf_load(kd_ctx_log(&f->ctx), &f->c, NULL, path), -ENOENT);
 	assert_logged(f, "nowhere: no such configuration file");
 	/* the file's own path in errors */
 	put(f, "bad.conf", "\n\nlevel = x\n");
-	assert_int_equal(kd_buildconf_load(&f->ctx, &f->c, NULL, f->path), -EINVAL);
+	assert_int_equal(kd_buildconf_load(kd_ctx_log(&f->ctx), &f->c, NULL, f->path), -EINVAL);
 	snprintf(path, sizeof(path), "%s line 3: level:", f->path);
 	assert_logged(f, path);
 }
@@ -288,8 +287,8 @@ static void read_plan(struct fixture *f, struct seen *s)
 
 	memset(s, 0, sizeof(*s));
 	snprintf(path, sizeof(path), "%s/initrd.img", f->root);
-	assert_int_equal(kd_img_open(&f->ctx, path, 0, &img), 0);
-	kd_cpio_init(&it, &f->ctx, path, img.segs[0].data, img.segs[0].size, false);
+	assert_int_equal(kd_img_open(kd_ctx_log(&f->ctx), path, 0, &img), 0);
+	kd_cpio_init(&it, kd_ctx_log(&f->ctx), path, img.segs[0].data, img.segs[0].size, false);
 	while (kd_cpio_next(&it, &e) == 1) {
 		static _Alignas(8) unsigned char buf[1 << 16];
 		struct kp_plan p = { 0 };

@@ -18,8 +18,8 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "builder.h"
-#include "ctx.h"
+#include "builder_test.h"
+#include "moddb/internal.h"
 #include "elfgen.h"
 
 struct t {
@@ -40,9 +40,9 @@ static int setup(void **state)
 {
 	struct t *t = calloc(1, sizeof(*t));
 
-	t->ctx.log_fn = catch_log;
-	t->ctx.log_data = &t->log;
-	t->ctx.log_prio = KD_LOG_INFO;
+	t->ctx.log.fn = catch_log;
+	t->ctx.log.data = &t->log;
+	t->ctx.log.prio = KD_LOG_INFO;
 	kd_str_addz(&t->log, "");
 	strcpy(t->dir, "/tmp/kd-depgen-XXXXXX");
 	assert_non_null(mkdtemp(t->dir));

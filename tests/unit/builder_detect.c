@@ -25,11 +25,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "builder.h"
 #include "builder_test.h"
-#include "ctx.h" /* a log-only context for the image reader */
+#include "moddb/internal.h" /* a log-only context for the image reader */
 #include "fake_ko.h"
-#include "plan.h"
+#include "common/plan.h"
 
 /* ---- the fixtures against the Debian kernels ---------------------------- */
 
@@ -146,7 +145,7 @@ static void run_fixture(const char *fixture, const char *series, struct kd_detec
 			char *kver, size_t ksize)
 {
 	char sysroot[256], expected_path[300];
-	struct kd_ctx_opts co = { .log_prio = KD_LOG_ERR };
+	struct kd_ctx_opts co = { .log.prio = KD_LOG_ERR };
 	struct kd_detect_opts o = { .sysroot = sysroot };
 	struct kd_ctx *ctx;
 	struct kd_str text = { 0 };
@@ -356,7 +355,7 @@ static int detect(struct fixture *f, const struct kd_detect_opts *o)
 	const char *dirs[] = { confdir, NULL };
 	struct kd_ctx_opts co = {
 		.root = f->root, .kver = "9.9.9", .conf_dirs = dirs,
-		.log_fn = capture, .log_data = &f->log, .log_prio = KD_LOG_DEBUG,
+		.log.fn = capture, .log.data = &f->log, .log.prio = KD_LOG_DEBUG,
 	};
 
 	snprintf(confdir, sizeof(confdir), "%s/etc/modprobe.d", f->root);
@@ -612,13 +611,13 @@ static void read_image(struct fixture *f, struct seen *s)
 	struct kd_img img;
 	struct kd_cpio_iter it;
 	struct kd_cpio_entry e;
-	struct kd_ctx log = { .log_fn = kd_log_stderr, .log_prio = KD_LOG_ERR };
+	struct kd_ctx log = { .log.fn = kd_log_stderr, .log.prio = KD_LOG_ERR };
 	struct kd_ctx *ctx = &log;
 
 	memset(s, 0, sizeof(*s));
 	snprintf(path, sizeof(path), "%s/initrd.img", f->root);
-	assert_int_equal(kd_img_open(ctx, path, 0, &img), 0);
-	kd_cpio_init(&it, ctx, path, img.segs[0].data, img.segs[0].size, false);
+	assert_int_equal(kd_img_open(kd_ctx_log(ctx), path, 0, &img), 0);
+	kd_cpio_init(&it, kd_ctx_log(ctx), path, img.segs[0].data, img.segs[0].size, false);
 	while (kd_cpio_next(&it, &e) == 1) {
 		static _Alignas(8) unsigned char buf[1 << 16];
 		struct kp_plan p = { 0 };

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "builder.h"
-#include "ctx.h"
+#include "builder_test.h"
+#include "moddb/internal.h"
 #include "elfgen.h"
 
 struct t {
@@ -34,9 +34,9 @@ static int setup(void **state)
 {
 	struct t *t = calloc(1, sizeof(*t));
 
-	t->ctx.log_fn = catch_log;
-	t->ctx.log_data = &t->log;
-	t->ctx.log_prio = KD_LOG_DEBUG;
+	t->ctx.log.fn = catch_log;
+	t->ctx.log.data = &t->log;
+	t->ctx.log.prio = KD_LOG_DEBUG;
 	kd_str_addz(&t->log, "");
 	*state = t;
 	return 0;
@@ -351,7 +351,7 @@ static void check_jbd2(struct t *t, const char *path)
 	struct kd_buf b;
 	size_t it = 0;
 
-	assert_int_equal(kd_module_read(&t->ctx, path, &b), 0);
+	assert_int_equal(kd_module_read(kd_ctx_log(&t->ctx), path, &b), 0);
 	assert_int_equal(kd_elf_modinfo(&t->ctx, path, b.data, b.size, &info), 0);
 	assert_string_equal(kd_modinfo_next(&info, "license", &it), "GPL");
 	it = 0;
@@ -406,7 +406,7 @@ static void test_real_ext4_needs_jbd2(void **state)
 
 	if (path == NULL)
 		skip();
-	assert_int_equal(kd_module_read(&t->ctx, path, &b), 0);
+	assert_int_equal(kd_module_read(kd_ctx_log(&t->ctx), path, &b), 0);
 	assert_int_equal(kd_elf_symbols(&t->ctx, path, b.data, b.size, &s), 0);
 	assert_true(has(s.undefined, s.n_undefined, "jbd2_journal_stop"));
 	assert_false(has(s.exported, s.n_exported, "jbd2_journal_stop"));

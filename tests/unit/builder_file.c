@@ -18,8 +18,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "builder.h"
-#include "ctx.h"
+#include "builder_test.h"
+#include "moddb/internal.h"
 
 struct t {
 	struct kd_ctx ctx;
@@ -40,9 +40,9 @@ static int setup(void **state)
 {
 	struct t *t = calloc(1, sizeof(*t));
 
-	t->ctx.log_fn = catch_log;
-	t->ctx.log_data = &t->log;
-	t->ctx.log_prio = KD_LOG_DEBUG;
+	t->ctx.log.fn = catch_log;
+	t->ctx.log.data = &t->log;
+	t->ctx.log.prio = KD_LOG_DEBUG;
 	kd_str_addz(&t->log, "");
 	strcpy(t->dir, "/tmp/kd-file-XXXXXX");
 	assert_non_null(mkdtemp(t->dir));
@@ -134,7 +134,7 @@ static size_t gz(const void *in, size_t n, unsigned char *out, size_t cap)
 	return z.total_out;
 }
 
-typedef int (*decoder)(struct kd_ctx *, const char *, const void *, size_t,
+typedef int (*decoder)(const struct kd_log *, const char *, const void *, size_t,
 		       struct kd_buf *);
 
 /* Damage byte at, and the stream must fail naming the file and reason. */
@@ -144,7 +144,7 @@ static void assert_corrupt(struct t *t, decoder dec, unsigned char *c, size_t n,
 	struct kd_buf b = { (unsigned char *)"x", 1 };
 
 	c[at] ^= 0x55;
-	assert_int_not_equal(dec(&t->ctx, "bad.ko", c, n, &b), 0);
+	assert_int_not_equal(dec(&t->ctx.log, "bad.ko", c, n, &b), 0);
 	assert_null(b.data);
 	assert_logged(t, why);
 	c[at] ^= 0x55;
@@ -188,25 +188,25 @@ static void test_xz(void **state)
 	struct kd_buf b;
 
 	n1 = xz(t->plain, t->n, c, cap);
-	assert_int_equal(kd_unxz(&t->ctx, "m.ko.xz", c, n1, &b), 0);
+	assert_int_equal(kd_unxz(kd_ctx_log(&t->ctx), "m.ko.xz", c, n1, &b), 0);
 	assert_plain(t, &b, 1);
 	kd_buf_free(&b);
 	/* two streams and stream padding, as xz -d takes them */
 	n2 = xz(t->plain, t->n, c + n1, cap - n1);
 	memset(c + n1 + n2, 0, 8);
-	assert_int_equal(kd_unxz(&t->ctx, "m.ko.xz", c, n1 + n2 + 8, &b), 0);
+	assert_int_equal(kd_unxz(kd_ctx_log(&t->ctx), "m.ko.xz", c, n1 + n2 + 8, &b), 0);
 	assert_plain(t, &b, 2);
 	kd_buf_free(&b);
 
 	assert_corrupt(t, kd_unxz, c, n1, n1 / 2, "bad.ko: cannot decompress (xz): ");
 	assert_corrupt(t, kd_unxz, c, n1, 0,
 		       "bad.ko: cannot decompress (xz): not an xz stream");
-	assert_int_equal(kd_unxz(&t->ctx, "cut.ko", c, n1 - 9, &b), -EINVAL);
+	assert_int_equal(kd_unxz(kd_ctx_log(&t->ctx), "cut.ko", c, n1 - 9, &b), -EINVAL);
 	assert_logged(t, "cut.ko: cannot decompress (xz): truncated");
-	assert_int_equal(kd_unxz(&t->ctx, "cut2.ko", c, 12, &b), -EINVAL);
+	assert_int_equal(kd_unxz(kd_ctx_log(&t->ctx), "cut2.ko", c, 12, &b), -EINVAL);
 	assert_logged(t, "cut2.ko: cannot decompress (xz): truncated");
 	memcpy(c + n1, "junk after the stream", 20);
-	assert_int_equal(kd_unxz(&t->ctx, "tail.ko", c, n1 + 20, &b), -EINVAL);
+	assert_int_equal(kd_unxz(kd_ctx_log(&t->ctx), "tail.ko", c, n1 + 20, &b), -EINVAL);
 	assert_logged(t, "tail.ko: cannot decompress (xz): ");
 	free(c);
 }
@@ -221,25 +221,25 @@ static void test_zstd(void **state)
 	struct kd_buf b;
 
 	n1 = zst(t->plain, t->n, c, cap, true);
-	assert_int_equal(kd_unzstd(&t->ctx, "m.ko.zst", c, n1, &b), 0);
+	assert_int_equal(kd_unzstd(kd_ctx_log(&t->ctx), "m.ko.zst", c, n1, &b), 0);
 	assert_plain(t, &b, 1);
 	kd_buf_free(&b);
 	/* a frame without its content size, after one with it */
 	n2 = zst(t->plain, t->n, c + n1, cap - n1, false);
-	assert_int_equal(kd_unzstd(&t->ctx, "m.ko.zst", c, n1 + n2, &b), 0);
+	assert_int_equal(kd_unzstd(kd_ctx_log(&t->ctx), "m.ko.zst", c, n1 + n2, &b), 0);
 	assert_plain(t, &b, 2);
 	kd_buf_free(&b);
-	assert_int_equal(kd_unzstd(&t->ctx, "m.ko.zst", c + n1, n2, &b), 0);
+	assert_int_equal(kd_unzstd(kd_ctx_log(&t->ctx), "m.ko.zst", c + n1, n2, &b), 0);
 	assert_plain(t, &b, 1);
 	kd_buf_free(&b);
 
 	assert_corrupt(t, kd_unzstd, c, n1, n1 / 2, "bad.ko: cannot decompress (zstd): ");
-	assert_int_equal(kd_unzstd(&t->ctx, "cut.ko", c, n1 - 5, &b), -EINVAL);
+	assert_int_equal(kd_unzstd(kd_ctx_log(&t->ctx), "cut.ko", c, n1 - 5, &b), -EINVAL);
 	assert_logged(t, "cut.ko: cannot decompress (zstd): truncated");
-	assert_int_equal(kd_unzstd(&t->ctx, "cut2.ko", c + n1, n2 - 5, &b), -EINVAL);
+	assert_int_equal(kd_unzstd(kd_ctx_log(&t->ctx), "cut2.ko", c + n1, n2 - 5, &b), -EINVAL);
 	assert_logged(t, "cut2.ko: cannot decompress (zstd): truncated");
 	memcpy(c + n1, "junkjunk", 8);
-	assert_int_equal(kd_unzstd(&t->ctx, "tail.ko", c, n1 + 8, &b), -EINVAL);
+	assert_int_equal(kd_unzstd(kd_ctx_log(&t->ctx), "tail.ko", c, n1 + 8, &b), -EINVAL);
 	assert_logged(t, "tail.ko: cannot decompress (zstd): ");
 	free(c);
 }
@@ -255,7 +255,7 @@ static void test_zstd_too_big(void **state)
 	struct kd_buf b;
 
 	assert_int_equal(ZSTD_getFrameContentSize(hdr, sizeof(hdr)), 1ull << 30);
-	assert_int_equal(kd_unzstd(&t->ctx, "bomb.ko.zst", hdr, sizeof(hdr), &b), -EFBIG);
+	assert_int_equal(kd_unzstd(kd_ctx_log(&t->ctx), "bomb.ko.zst", hdr, sizeof(hdr), &b), -EFBIG);
 	assert_null(b.data);
 	assert_logged(t, "bomb.ko.zst: zstd data decompresses to more than 512 MiB");
 }
@@ -270,13 +270,13 @@ static void test_gzip(void **state)
 	struct kd_buf b;
 
 	n1 = gz(t->plain, t->n, c, cap);
-	assert_int_equal(kd_ungzip(&t->ctx, "m.ko.gz", c, n1, &b), 0);
+	assert_int_equal(kd_ungzip(kd_ctx_log(&t->ctx), "m.ko.gz", c, n1, &b), 0);
 	assert_plain(t, &b, 1);
 	kd_buf_free(&b);
 	/* two members, then zero padding */
 	n2 = gz(t->plain, t->n, c + n1, cap - n1);
 	memset(c + n1 + n2, 0, 16);
-	assert_int_equal(kd_ungzip(&t->ctx, "m.ko.gz", c, n1 + n2 + 16, &b), 0);
+	assert_int_equal(kd_ungzip(kd_ctx_log(&t->ctx), "m.ko.gz", c, n1 + n2 + 16, &b), 0);
 	assert_plain(t, &b, 2);
 	kd_buf_free(&b);
 
@@ -285,12 +285,12 @@ static void test_gzip(void **state)
 		       "bad.ko: cannot decompress (gzip): "
 		       "incorrect data check");
 	assert_corrupt(t, kd_ungzip, c, n1, 3, "bad.ko: cannot decompress (gzip): ");
-	assert_int_equal(kd_ungzip(&t->ctx, "cut.ko", c, n1 - 4, &b), -EINVAL);
+	assert_int_equal(kd_ungzip(kd_ctx_log(&t->ctx), "cut.ko", c, n1 - 4, &b), -EINVAL);
 	assert_logged(t, "cut.ko: cannot decompress (gzip): truncated");
-	assert_int_equal(kd_ungzip(&t->ctx, "cut2.ko", c, 10, &b), -EINVAL);
+	assert_int_equal(kd_ungzip(kd_ctx_log(&t->ctx), "cut2.ko", c, 10, &b), -EINVAL);
 	assert_logged(t, "cut2.ko: cannot decompress (gzip): truncated");
 	memcpy(c + n1, "junk", 4);
-	assert_int_equal(kd_ungzip(&t->ctx, "tail.ko", c, n1 + 4, &b), -EINVAL);
+	assert_int_equal(kd_ungzip(kd_ctx_log(&t->ctx), "tail.ko", c, n1 + 4, &b), -EINVAL);
 	assert_logged(t,
 		      "tail.ko: cannot decompress (gzip): unexpected data after the end");
 	free(c);
@@ -318,34 +318,34 @@ static void test_module_read(void **state)
 	struct kd_buf b;
 
 	put(t, "plain.ko", t->plain, t->n, path);
-	assert_int_equal(kd_module_read(&t->ctx, path, &b), 0);
+	assert_int_equal(kd_module_read(kd_ctx_log(&t->ctx), path, &b), 0);
 	assert_plain(t, &b, 1);
 	kd_buf_free(&b);
 	/* by magic, whatever the name says */
 	n = xz(t->plain, t->n, c, cap);
 	put(t, "named-wrong.ko", c, n, path);
-	assert_int_equal(kd_module_read(&t->ctx, path, &b), 0);
+	assert_int_equal(kd_module_read(kd_ctx_log(&t->ctx), path, &b), 0);
 	assert_plain(t, &b, 1);
 	kd_buf_free(&b);
 	n = zst(t->plain, t->n, c, cap, false);
 	put(t, "m.ko.zst", c, n, path);
-	assert_int_equal(kd_module_read(&t->ctx, path, &b), 0);
+	assert_int_equal(kd_module_read(kd_ctx_log(&t->ctx), path, &b), 0);
 	assert_plain(t, &b, 1);
 	kd_buf_free(&b);
 	n = gz(t->plain, t->n, c, cap);
 	put(t, "m.ko.gz", c, n, path);
-	assert_int_equal(kd_module_read(&t->ctx, path, &b), 0);
+	assert_int_equal(kd_module_read(kd_ctx_log(&t->ctx), path, &b), 0);
 	assert_plain(t, &b, 1);
 	kd_buf_free(&b);
 	/* damaged: the message names the file */
 	c[n / 2] ^= 0xff;
 	put(t, "bad.ko.gz", c, n, path);
-	assert_int_equal(kd_module_read(&t->ctx, path, &b), -EINVAL);
+	assert_int_equal(kd_module_read(kd_ctx_log(&t->ctx), path, &b), -EINVAL);
 	assert_logged(t, "/bad.ko.gz: cannot decompress (gzip)");
 	sprintf(path, "%s/missing.ko", t->dir);
-	assert_int_equal(kd_module_read(&t->ctx, path, &b), -ENOENT);
+	assert_int_equal(kd_module_read(kd_ctx_log(&t->ctx), path, &b), -ENOENT);
 	assert_logged(t, "/missing.ko: module file does not exist");
-	assert_int_equal(kd_module_read(&t->ctx, t->dir, &b), -EISDIR);
+	assert_int_equal(kd_module_read(kd_ctx_log(&t->ctx), t->dir, &b), -EISDIR);
 	free(c);
 }
 
@@ -367,8 +367,8 @@ static void test_real_modules(void **state)
 			print_message("skipped: no module matches %s\n", patterns[i]);
 			continue;
 		}
-		assert_int_equal(kd_read_file(&t->ctx, g.gl_pathv[0], &raw), 0);
-		assert_int_equal(kd_module_read(&t->ctx, g.gl_pathv[0], &b), 0);
+		assert_int_equal(kd_read_file(kd_ctx_log(&t->ctx), g.gl_pathv[0], &raw), 0);
+		assert_int_equal(kd_module_read(kd_ctx_log(&t->ctx), g.gl_pathv[0], &b), 0);
 		assert_memory_equal(b.data,
 				    "\x7f"
 				    "ELF",

@@ -13,9 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "builder.h"
 #include "builder_test.h"
-#include "ctx.h"
+#include "moddb/internal.h"
 
 struct fixture {
 	char dir[64];
@@ -50,9 +49,9 @@ static int setup(void **state)
 
 	strcpy(f->dir, "/tmp/kd-hooks-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	f->ctx.log_fn = capture;
-	f->ctx.log_data = &f->log;
-	f->ctx.log_prio = KD_LOG_DEBUG;
+	f->ctx.log.fn = capture;
+	f->ctx.log.data = &f->log;
+	f->ctx.log.prio = KD_LOG_DEBUG;
 	dirs[0] = f->dir;
 	assert_int_equal(kd_hooks_new(&f->ctx, "", dirs, 1, &f->h), 0);
 	*state = f;

@@ -21,10 +21,10 @@
 #include <lzma.h>
 #include <zstd.h>
 
-#include "builder.h"
-#include "ctx.h"
+#include "builder_test.h"
+#include "moddb/internal.h"
 #include "fake_ko.h"
-#include "plan.h"
+#include "common/plan.h"
 
 #define MODINFO_A "firmware=fw/a.bin\0firmware=missing.bin\0license=GPL"
 
@@ -35,13 +35,6 @@ struct fixture {
 	struct kd_ctx *ctx;
 	struct kd_plan plan;
 };
-
-static void capture(void *data, int prio, const char *file, int line, const char *fn,
-		    const char *msg)
-{
-	(void)prio, (void)file, (void)line, (void)fn;
-	kd_str_addz(data, msg);
-}
 
 static void make_tree(struct fixture *f)
 {
@@ -107,8 +100,8 @@ static void make_plan(struct fixture *f)
 {
 	const char *dirs[] = { f->confdir, NULL };
 	struct kd_ctx_opts o = { .root = f->root, .kver = "9.9.9", .conf_dirs = dirs,
-				 .log_fn = capture, .log_data = &f->log,
-				 .log_prio = KD_LOG_DEBUG };
+				 .log.fn = capture, .log.data = &f->log,
+				 .log.prio = KD_LOG_DEBUG };
 	struct kd_wants w = { 0 };
 
 	assert_int_equal(kd_ctx_new(&o, &f->ctx), 0);
@@ -434,8 +427,8 @@ static void test_command(void **state)
 
 /* The codec tests' messages, captured (kd_ctx's fields are ctx.h's). */
 static struct kd_str codec_log;
-static struct kd_ctx codec_ctx = { .log_fn = capture, .log_data = &codec_log,
-				   .log_prio = KD_LOG_DEBUG };
+static struct kd_ctx codec_ctx = { .log.fn = capture, .log.data = &codec_log,
+				   .log.prio = KD_LOG_DEBUG };
 
 struct membuf {
 	unsigned char *p;
@@ -486,7 +479,7 @@ static void compress_mem(enum kd_compress c, const int *level, unsigned threads,
 	size_t half = n / 3;
 
 	memset(out, 0, sizeof(*out));
-	assert_int_equal(kd_zsink_open(&s, &codec_ctx, "mem", c, level, threads, mem_emit, out), 0);
+	assert_int_equal(kd_zsink_open(&s, kd_ctx_log(&codec_ctx), "mem", c, level, threads, mem_emit, out), 0);
 	/* in two writes of uneven size, as libarchive hands them over */
 	assert_int_equal(kd_zsink_write(&s, in, half), 0);
 	assert_int_equal(kd_zsink_write(&s, in + half, n - half), 0);
@@ -515,7 +508,7 @@ static void round_trip(enum kd_compress c, enum kd_img_comp want, const int *lev
 		/* followed by zero padding and more: used must stop at its end */
 		a.p = realloc(a.p, a.n + 8);
 		memset(a.p + a.n, 0, 8);
-		assert_int_equal(kd_img_decode(&codec_ctx, "mem", want, a.p, a.n + (want == KD_IMG_LZ4 ? 0 : 8),
+		assert_int_equal(kd_img_decode(kd_ctx_log(&codec_ctx), "mem", want, a.p, a.n + (want == KD_IMG_LZ4 ? 0 : 8),
 					       n + 1, &dec, &used), 0);
 		assert_int_equal(used, a.n);
 		assert_int_equal(dec.size, n);
@@ -603,7 +596,7 @@ static void test_levels(void **state)
 	assert_int_equal(kd_compress_parse("bzip2", &c), -EINVAL);
 	assert_string_equal(kd_compress_name(KD_COMPRESS_XZ), "xz");
 	/* the sink refuses it too */
-	assert_int_equal(kd_zsink_open(&s, &codec_ctx, "out.img", KD_COMPRESS_XZ, &bad, 1,
+	assert_int_equal(kd_zsink_open(&s, kd_ctx_log(&codec_ctx), "out.img", KD_COMPRESS_XZ, &bad, 1,
 				       mem_emit, &m), -EINVAL);
 	assert_non_null(strstr(codec_log.s, "out.img: level 10: xz takes levels 0 to 9"));
 	kd_zsink_free(&s);
@@ -619,7 +612,7 @@ static void test_emit_failure(void **state)
 	int err;
 
 	(void)state;
-	assert_int_equal(kd_zsink_open(&s, &codec_ctx, "mem", KD_COMPRESS_GZIP, NULL, 1, mem_emit, &m), 0);
+	assert_int_equal(kd_zsink_open(&s, kd_ctx_log(&codec_ctx), "mem", KD_COMPRESS_GZIP, NULL, 1, mem_emit, &m), 0);
 	err = kd_zsink_write(&s, in, 4u << 20);
 	if (err == 0)
 		err = kd_zsink_finish(&s);

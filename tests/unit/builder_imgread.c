@@ -22,9 +22,9 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "builder.h"
-#include "ctx.h"
-#include "plan.h"
+#include "builder_test.h"
+#include "moddb/internal.h"
+#include "common/plan.h"
 
 /* ---- helpers: a log catcher, a newc writer, compressors ---------------- */
 
@@ -46,9 +46,9 @@ static struct t *t_new(void)
 	struct t *t = calloc(1, sizeof(*t));
 
 	assert_non_null(t);
-	t->ctx.log_fn = catch_log;
-	t->ctx.log_data = &t->log;
-	t->ctx.log_prio = KD_LOG_DEBUG;
+	t->ctx.log.fn = catch_log;
+	t->ctx.log.data = &t->log;
+	t->ctx.log.prio = KD_LOG_DEBUG;
 	kd_str_addz(&t->log, "");
 	return t;
 }
@@ -207,7 +207,7 @@ static void zeros(struct kd_str *s, size_t n)
 
 static int parse(struct t *t, struct kd_str *s, uint64_t max, struct kd_img *img)
 {
-	return kd_img_parse(&t->ctx, "test.img", s->s, s->len, max, img);
+	return kd_img_parse(kd_ctx_log(&t->ctx), "test.img", s->s, s->len, max, img);
 }
 
 /* Parse a bare archive (as a raw image) and expect an error naming why. */
@@ -350,7 +350,7 @@ static void test_cpio_other_formats(void **state)
 	assert_logged(t, "test.img: at offset 0: a binary cpio archive");
 	struct kd_cpio_iter it;
 	struct kd_cpio_entry e;
-	kd_cpio_init(&it, &t->ctx, "bin", s.s, s.len, false);
+	kd_cpio_init(&it, kd_ctx_log(&t->ctx), "bin", s.s, s.len, false);
 	assert_int_equal(kd_cpio_next(&it, &e), -EINVAL);
 	assert_logged(t, "bin: cpio header at byte 0: binary cpio format");
 	t_free(t);

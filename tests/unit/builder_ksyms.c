@@ -14,9 +14,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "builder.h"
 #include "builder_test.h"
-#include "ctx.h"
+#include "moddb/internal.h"
 #include "fake_ko.h"
 
 struct t {
@@ -29,9 +28,9 @@ static int setup(void **state)
 {
 	struct t *t = calloc(1, sizeof(*t));
 
-	t->ctx.log_fn = capture;
-	t->ctx.log_data = &t->log;
-	t->ctx.log_prio = KD_LOG_DEBUG;
+	t->ctx.log.fn = capture;
+	t->ctx.log.data = &t->log;
+	t->ctx.log.prio = KD_LOG_DEBUG;
 	kd_str_addz(&t->log, "");
 	strcpy(t->root, "/tmp/kd-ksyms.XXXXXX");
 	assert_non_null(mkdtemp(t->root));

@@ -15,9 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "builder.h"
 #include "builder_test.h"
-#include "ctx.h"
+#include "moddb/internal.h"
 
 struct fixture {
 	char dir[64];
@@ -47,9 +46,9 @@ static int setup(void **state)
 
 	strcpy(f->dir, "/tmp/kd-libdeps-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	f->ctx.log_fn = capture;
-	f->ctx.log_data = &f->log;
-	f->ctx.log_prio = KD_LOG_DEBUG;
+	f->ctx.log.fn = capture;
+	f->ctx.log.data = &f->log;
+	f->ctx.log.prio = KD_LOG_DEBUG;
 	*state = f;
 	return 0;
 }

@@ -5,9 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "builder.h"
 #include "builder_test.h"
-#include "ctx.h"
+#include "moddb/internal.h"
 
 struct fixture {
 	struct kd_ctx ctx;
@@ -18,9 +17,9 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	f->ctx.log_fn = capture;
-	f->ctx.log_data = &f->log;
-	f->ctx.log_prio = KD_LOG_DEBUG;
+	f->ctx.log.fn = capture;
+	f->ctx.log.data = &f->log;
+	f->ctx.log.prio = KD_LOG_DEBUG;
 	*state = f;
 	return 0;
 }

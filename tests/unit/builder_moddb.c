@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "builder.h"
 #include "builder_test.h"
 
 struct fixture {
@@ -84,8 +83,8 @@ static int open_ctx(struct fixture *f)
 {
 	const char *dirs[] = { f->confdir, NULL };
 	struct kd_ctx_opts o = {
-		.moddir = f->moddir, .conf_dirs = dirs, .log_fn = capture,
-		.log_data = &f->log, .log_prio = KD_LOG_DEBUG,
+		.moddir = f->moddir, .conf_dirs = dirs, .log.fn = capture,
+		.log.data = &f->log, .log.prio = KD_LOG_DEBUG,
 	};
 
 	return kd_ctx_new(&o, &f->ctx);

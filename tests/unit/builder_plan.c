@@ -9,10 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "builder.h"
 #include "builder_test.h"
 #include "fake_ko.h"
-#include "plan.h"
+#include "common/plan.h"
 
 struct fixture {
 	char root[64];
@@ -100,7 +99,7 @@ static void open_ctx(struct fixture *f)
 	const char *dirs[] = { f->confdir, NULL };
 	struct kd_ctx_opts o = {
 		.root = f->root, .kver = "9.9.9", .conf_dirs = dirs,
-		.log_fn = capture, .log_data = &f->log, .log_prio = KD_LOG_DEBUG,
+		.log.fn = capture, .log.data = &f->log, .log.prio = KD_LOG_DEBUG,
 	};
 
 	assert_int_equal(kd_ctx_new(&o, &f->ctx), 0);

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "builder.h"
 #include "builder_test.h"
 #include "fake_ko.h"
 
@@ -31,8 +30,8 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	const char *dirs[3];
 	const char *noconf[] = { NULL };
-	struct kd_ctx_opts o = { .kver = "9.9.9", .conf_dirs = noconf, .log_fn = capture,
-				 .log_data = &f->log, .log_prio = KD_LOG_DEBUG };
+	struct kd_ctx_opts o = { .kver = "9.9.9", .conf_dirs = noconf, .log.fn = capture,
+				 .log.data = &f->log, .log.prio = KD_LOG_DEBUG };
 
 	strcpy(f->root, "/tmp/kd-sets-XXXXXX");
 	assert_non_null(mkdtemp(f->root));

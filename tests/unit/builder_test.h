@@ -3,7 +3,15 @@
 #ifndef KINDLING_BUILDER_TEST_H
 #define KINDLING_BUILDER_TEST_H
 
-#include "builder.h"
+#include "base/base.h"
+#include "codec/codec.h"
+#include "moddb/moddb.h"
+#include "detect/detect.h"
+#include "plan/plan.h"
+#include "inspect/inspect.h"
+#include "image/image.h"
+#include "build/build.h"
+#include "cmd/cmd.h"
 
 /* kd_log_fn appending each message to the struct kd_str given as data. */
 static inline void capture(void *data, int prio, const char *file, int line,
