@@ -49,11 +49,14 @@ PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lbz2 -lpthread
 BUILDER_SRC = $(filter-out builder/main.c,$(sort $(wildcard builder/*.c)))
 BUILDER_OBJ = $(BUILDER_SRC:%.c=$(BUILD)/obj/%.o)
 INIT_SRC = $(sort $(wildcard init/*.c))
-INIT_HDR = $(wildcard init/*.h) common/plan.h
+INIT_HDR = $(wildcard init/*.h common/*.h)
 # The init's parts are also built with the host compiler for unit tests.
+# Includes are spelled by path: "common/plan.h" (-I.), "probe/probe.h" (-Iinit).
 INIT_TEST_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out init/main.c,$(INIT_SRC)))
-INIT_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -Os -static -Icommon -Iinit \
+INIT_INC = -I. -Iinit
+INIT_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -Os -static $(INIT_INC) \
 	-ffunction-sections -fdata-sections -Wl,--gc-sections -s -pthread
+INIT_TEST_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS) $(INIT_INC)
 
 UNIT_BUILDER = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/builder_*.c))
 UNIT_INIT = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/init_*.c))
@@ -78,9 +81,16 @@ $(BUILD)/obj/builder/%.o: builder/%.c builder/builder.h builder/ctx.h common/pla
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KD_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj/init/%.o: init/%.c $(INIT_HDR)
+# Each object and test of the init depends on the headers it includes
+# (-MMD -MP writes them to its .d); one built before it had a .d, on every header.
+$(BUILD)/obj/init/%.o: init/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KD_CFLAGS) -Iinit -c -o $@ $<
+	$(CC) $(CFLAGS) $(INIT_TEST_CFLAGS) -MMD -MP -c -o $@ $<
+
+INIT_DEPS = $(INIT_TEST_OBJ:.o=.d) $(UNIT_INIT:=.d)
+-include $(INIT_DEPS)
+$(foreach f,$(INIT_TEST_OBJ) $(UNIT_INIT),$(if $(wildcard $(basename $(f)).d),,\
+	$(eval $(f): $(INIT_HDR))))
 
 $(BUILD)/kindling: $(BUILD)/obj/builder/main.o $(BUILDER_OBJ)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -99,8 +109,8 @@ $(BUILD)/tests/builder_%: tests/unit/builder_%.c $(BUILDER_OBJ) tests/unit/unit.
 
 $(BUILD)/tests/init_%: tests/unit/init_%.c $(INIT_TEST_OBJ) tests/unit/unit.h tests/unit/init_test.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KD_CFLAGS) -Iinit -Itests/unit -o $@ $< $(INIT_TEST_OBJ) \
-		-lpthread -lcmocka
+	$(CC) $(CFLAGS) $(INIT_TEST_CFLAGS) -Itests/unit -MMD -MP -MF $@.d -o $@ $< \
+		$(INIT_TEST_OBJ) -lpthread -lcmocka
 
 deps:
 	@scripts/deps.sh check

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "plan.h"
+#include "common/plan.h"
 
 #define KI_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

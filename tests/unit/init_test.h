@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "init.h"
-#include "plan.h"
+#include "common/plan.h"
 
 /* A log whose lines go to a temporary file, read back by tl_text(). */
 struct tlog {
