@@ -48,8 +48,8 @@ PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lbz2 -lpthread
 
 BUILDER_SRC = $(filter-out builder/main.c,$(sort $(wildcard builder/*.c)))
 BUILDER_OBJ = $(BUILDER_SRC:%.c=$(BUILD)/obj/%.o)
-INIT_SRC = $(sort $(wildcard init/*.c))
-INIT_HDR = $(wildcard init/*.h common/*.h)
+INIT_SRC = $(sort $(wildcard init/*.c init/probe/*.c))
+INIT_HDR = $(wildcard init/*.h init/probe/*.h common/*.h)
 # The init's parts are also built with the host compiler for unit tests.
 # Includes are spelled by path: "common/plan.h" (-I.), "probe/probe.h" (-Iinit).
 INIT_TEST_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out init/main.c,$(INIT_SRC)))

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "common/plan.h"
+#include "probe/probe.h"
 
 #define KI_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -194,71 +195,6 @@ int ki_uevent_parse(char *buf, size_t len, struct ki_event *ev);
 int ki_uevent_recv(int fd, char *buf, size_t size, struct ki_event *ev);
 int ki_coldplug_modaliases(const char *sysdir,
 			   int (*each)(void *data, const char *alias, bool bound), void *data);
-
-/* probe.c, probe_fs.c, probe_raid.c, probe_pt.c -------------------------- */
-
-enum ki_usage {
-	KI_USE_NONE,
-	KI_USE_FS,     /* a file system: mountable */
-	KI_USE_RAID,   /* md or LVM member */
-	KI_USE_CRYPTO, /* LUKS */
-	KI_USE_TABLE,  /* a partitioned disk */
-	KI_USE_OTHER,  /* an external journal, swap */
-};
-
-struct ki_id {
-	char type[24];    /* blkid TYPE (or PTTYPE for a partition table) */
-	char uuid[48];    /* UUID (or PTUUID) */
-	char label[256];  /* LABEL, UTF-8 */
-	enum ki_usage usage;
-};
-
-struct ki_dev {
-	int fd;
-	uint64_t size;    /* bytes */
-	unsigned sector;  /* logical sector size */
-};
-
-struct ki_part {
-	unsigned number;
-	uint64_t start, sectors; /* in the table's sectors */
-	char uuid[48];           /* PART_ENTRY_UUID */
-	char name[144];          /* PART_ENTRY_NAME, UTF-8 */
-};
-
-static inline uint16_t ki_le16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static inline uint32_t ki_le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static inline uint64_t ki_le64(const unsigned char *p)
-{
-	return (uint64_t)ki_le32(p) | (uint64_t)ki_le32(p + 4) << 32;
-}
-
-static inline uint32_t ki_be32(const unsigned char *p)
-{
-	return (uint32_t)p[3] | (uint32_t)p[2] << 8 | (uint32_t)p[1] << 16 | (uint32_t)p[0] << 24;
-}
-
-int ki_pread(const struct ki_dev *d, uint64_t off, void *buf, size_t len);
-void ki_id_set(char *dst, size_t size, const void *src, size_t len);
-void ki_id_uuid(char *dst, size_t size, const unsigned char u[16]);
-void ki_id_utf16(char *dst, size_t size, const unsigned char *src, size_t len, bool be);
-uint32_t ki_crc32(uint32_t crc, const void *buf, size_t len);
-uint32_t ki_crc32c(uint32_t crc, const void *buf, size_t len);
-int ki_probe(const struct ki_dev *d, struct ki_id *id);
-int ki_probe_fs(const struct ki_dev *d, struct ki_id *id);
-int ki_probe_raid(const struct ki_dev *d, struct ki_id *id);
-int ki_probe_table(const struct ki_dev *d, struct ki_id *id,
-		   int (*each)(void *data, const struct ki_part *p), void *data);
-int ki_probe_part(const struct ki_dev *d, unsigned number, struct ki_part *out);
-bool ki_probe_is_vfat(const struct ki_dev *d);
 
 /* rootdev.c -------------------------------------------------------------- */
 

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "init.h"
+#include "probe/internal.h"
 
 static void set_fs(struct ki_id *id, const char *type)
 {
