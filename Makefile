@@ -60,6 +60,7 @@ INIT_TEST_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS) $(INIT_INC)
 
 UNIT_BUILDER = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/builder_*.c))
 UNIT_INIT = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/init_*.c))
+UNIT_COMMON = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/common_*.c))
 
 # Keep the init's objects built for the unit tests (make would delete them
 # as intermediates and rebuild them on every run).
@@ -87,9 +88,9 @@ $(BUILD)/obj/init/%.o: init/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(INIT_TEST_CFLAGS) -MMD -MP -c -o $@ $<
 
-INIT_DEPS = $(INIT_TEST_OBJ:.o=.d) $(UNIT_INIT:=.d)
+INIT_DEPS = $(INIT_TEST_OBJ:.o=.d) $(UNIT_INIT:=.d) $(UNIT_COMMON:=.d)
 -include $(INIT_DEPS)
-$(foreach f,$(INIT_TEST_OBJ) $(UNIT_INIT),$(if $(wildcard $(basename $(f)).d),,\
+$(foreach f,$(INIT_TEST_OBJ) $(UNIT_INIT) $(UNIT_COMMON),$(if $(wildcard $(basename $(f)).d),,\
 	$(eval $(f): $(INIT_HDR))))
 
 $(BUILD)/kindling: $(BUILD)/obj/builder/main.o $(BUILDER_OBJ)
@@ -112,11 +113,17 @@ $(BUILD)/tests/init_%: tests/unit/init_%.c $(INIT_TEST_OBJ) tests/unit/unit.h te
 	$(CC) $(CFLAGS) $(INIT_TEST_CFLAGS) -Itests/unit -MMD -MP -MF $@.d -o $@ $< \
 		$(INIT_TEST_OBJ) -lpthread -lcmocka
 
+# common/'s headers stand alone (plain C11, -I. only): their tests link nothing else.
+$(BUILD)/tests/common_%: tests/unit/common_%.c tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -std=c11 -pedantic $(WARN) $(SANFLAGS) -I. -Itests/unit -MMD -MP -MF $@.d \
+		-o $@ $< -lcmocka
+
 deps:
 	@scripts/deps.sh check
 
 # The suite, once; `check` runs it plain and then under the sanitizers.
-check-suite: all $(UNIT_BUILDER) $(UNIT_INIT)
+check-suite: all $(UNIT_BUILDER) $(UNIT_INIT) $(UNIT_COMMON)
 	@BUILD=$(BUILD) tests/run-suite.sh
 
 check: deps
@@ -124,7 +131,7 @@ check: deps
 	@rc=0; $(MAKE) check-suite SAN=0 || rc=1; $(MAKE) check-suite SAN=1 || rc=1; \
 		tests/summary.sh build/results || rc=1; exit $$rc
 
-test-unit: all $(UNIT_BUILDER) $(UNIT_INIT)
+test-unit: all $(UNIT_BUILDER) $(UNIT_INIT) $(UNIT_COMMON)
 	@BUILD=$(BUILD) tests/run-suite.sh unit
 
 test-oracle: all

@@ -51,7 +51,6 @@ double ki_now(void);
 
 ssize_t ki_read_file(const char *path, char *buf, size_t size);
 ssize_t ki_read_fileat(int dirfd, const char *path, char *buf, size_t size);
-void ki_normalize_name(char *s);
 int ki_parse_uint(const char *s, unsigned max, unsigned *out);
 bool ki_strcpy(char *dst, const char *src, size_t size);
 void ki_sleep_ms(unsigned ms);
@@ -141,7 +140,6 @@ uint32_t ki_plan_n_modules(const struct ki_plan *pl);
 const char *ki_plan_name(const struct ki_plan *pl, uint32_t mod);
 int ki_plan_find(const struct ki_plan *pl, const char *name);
 bool ki_plan_builtin(const struct ki_plan *pl, const char *name);
-int ki_alias_normalize(char *dst, size_t size, const char *src);
 int ki_plan_match(const struct ki_plan *pl, const char *modalias,
 		  int (*each)(void *data, uint32_t mod), void *data);
 
