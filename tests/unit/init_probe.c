@@ -162,6 +162,13 @@ static void test_ext(void **state)
 	assert_int_equal(sh("mkfs.ext4 -q -F -L 'with space' -d %s/tree %s 16M", dir, img("ext4d")),
 			 0);
 	agree(img("ext4d"), "ext4");
+	/* the other answers of the one ext rule (common/extfs.h) */
+	assert_int_equal(sh("mkfs.ext4 -q -F -O ^has_journal %s 16M", img("ext4nj")), 0);
+	agree(img("ext4nj"), "ext4");
+	assert_int_equal(sh("mkfs.ext4 -q -F -E test_fs -L dev %s 16M", img("ext4dev")), 0);
+	agree(img("ext4dev"), "ext4dev");
+	assert_int_equal(sh("mke2fs -q -F -O journal_dev -b 4096 -L jlog %s 8M", img("jbd")), 0);
+	agree(img("jbd"), "jbd");
 }
 
 static void test_xfs(void **state)
