@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * kindling's /init: private interfaces, grouped by the file that defines
- * them.  Every function returns 0 (or a count) on success and a negative
- * errno on failure unless it says otherwise.  Nothing here keeps global
- * state: each stage has a context struct that main.c owns.
+ * them (what works on the whole boot's struct ki_ctx at the end).  Every
+ * function returns 0 (or a count) on success and a negative errno on
+ * failure unless it says otherwise.  Nothing here keeps global state:
+ * each stage has a context struct that main.c owns.
  */
 #ifndef KINDLING_INIT_H
 #define KINDLING_INIT_H
@@ -229,6 +230,7 @@ bool ki_fs_registered(const char *type);
 int ki_fs_list(char *out, size_t size);
 int ki_mount_api(const char *src, const char *dst, const char *type, unsigned long flags,
 		 const char *data);
+void ki_mount_early(const struct ki_log *log);
 
 /* switchroot.c ----------------------------------------------------------- */
 
@@ -313,7 +315,7 @@ enum ki_fsck_verdict ki_fsck_verdict(const char *tool, int status, char *meaning
 int ki_fsck_run(const struct ki_fsck_cmd *cmd, char *const envp[],
 		const struct ki_run_ops *ops, const struct ki_log *log);
 
-/* main.c, rescue.c: the whole boot ------------------------------------------ */
+/* The whole boot: its state, which main.c owns, and what works on it -------- */
 
 #define KI_NEWROOT "/sysroot"
 #define KI_SHELL "/bin/sh"
@@ -344,8 +346,24 @@ struct ki_ctx {
 	bool force_ro;          /* fsck left errors and there is no shell */
 };
 
-void ki_diagnose(struct ki_ctx *c, const char *why);
+/* devices.c: uevents and coldplug, block devices, the wait for the root */
+void ki_coldplug_start(struct ki_ctx *c);
+void ki_coldplug_now(struct ki_ctx *c);
+int ki_wait_root(struct ki_ctx *c);
+
+/* stages.c */
 void ki_stage_info(const struct ki_ctx *c, struct ki_stage_info *info);
+void ki_run_stage(struct ki_ctx *c, enum ki_stage s);
+
+/* fsck.c */
+int ki_fsck_root(struct ki_ctx *c);
+
+/* rootmount.c: mounting the root found, the inits in it */
+int ki_mount_root(struct ki_ctx *c);
+unsigned ki_root_inits(const struct ki_ctx *c, const char **inits, unsigned max);
+
+/* rescue.c */
+void ki_diagnose(struct ki_ctx *c, const char *why);
 bool ki_shell(struct ki_ctx *c, enum ki_stage stage, const char *why);
 void ki_rescue(struct ki_ctx *c);
 void ki_reboot_after(const struct ki_log *log, unsigned seconds);
