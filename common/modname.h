@@ -24,14 +24,17 @@
  */
 static inline size_t kc_modname_normalize(const char *in, char *out, size_t outsz)
 {
-	size_t n;
+	size_t len = 0, n;
 
-	for (n = 0; in[n] != '\0' && in[n] != '.'; n++)
-		if (n + 1 < outsz)
-			out[n] = in[n] == '-' ? '_' : in[n];
-	if (outsz > 0)
-		out[n < outsz ? n : outsz - 1] = '\0';
-	return n;
+	while (in[len] != '\0' && in[len] != '.')
+		len++;
+	if (outsz == 0)
+		return len;
+	n = len < outsz ? len : outsz - 1;
+	for (size_t i = 0; i < n; i++)
+		out[i] = in[i] == '-' ? '_' : in[i];
+	out[n] = '\0';
+	return len;
 }
 
 /*
