@@ -55,15 +55,19 @@ BUILDER_SRC = $(sort $(wildcard $(BUILDER_DIRS:%=builder/%/*.c)))
 BUILDER_OBJ = $(BUILDER_SRC:%.c=$(BUILD)/obj/%.o)
 # -MMD -MP: each object depends on exactly the headers it includes.
 DEPFLAGS = -MMD -MP
-INIT_SRC = $(sort $(wildcard init/*.c))
-INIT_HDR = $(wildcard init/*.h) common/plan.h
+INIT_SRC = $(sort $(wildcard init/*.c init/probe/*.c))
+INIT_HDR = $(wildcard init/*.h init/probe/*.h common/*.h)
 # The init's parts are also built with the host compiler for unit tests.
+# Includes are spelled by path: "common/plan.h" (-I.), "probe/probe.h" (-Iinit).
 INIT_TEST_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out init/main.c,$(INIT_SRC)))
-INIT_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -Os -static -Icommon -Iinit \
+INIT_INC = -I. -Iinit
+INIT_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -Os -static $(INIT_INC) \
 	-ffunction-sections -fdata-sections -Wl,--gc-sections -s -pthread
+INIT_TEST_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS) $(INIT_INC)
 
 UNIT_BUILDER = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/builder_*.c))
 UNIT_INIT = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/init_*.c))
+UNIT_COMMON = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/common_*.c))
 
 # Keep the init's objects built for the unit tests (make would delete them
 # as intermediates and rebuild them on every run).
@@ -84,9 +88,16 @@ $(BUILD)/obj/builder/%.o: builder/%.c $(PATHS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KD_CFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj/init/%.o: init/%.c $(INIT_HDR)
+# Each object and test of the init depends on the headers it includes
+# (-MMD -MP writes them to its .d); one built before it had a .d, on every header.
+$(BUILD)/obj/init/%.o: init/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KD_CFLAGS) -Icommon -Iinit -c -o $@ $<
+	$(CC) $(CFLAGS) $(INIT_TEST_CFLAGS) -MMD -MP -c -o $@ $<
+
+INIT_DEPS = $(INIT_TEST_OBJ:.o=.d) $(UNIT_INIT:=.d) $(UNIT_COMMON:=.d)
+-include $(INIT_DEPS)
+$(foreach f,$(INIT_TEST_OBJ) $(UNIT_INIT) $(UNIT_COMMON),$(if $(wildcard $(basename $(f)).d),,\
+	$(eval $(f): $(INIT_HDR))))
 
 $(BUILD)/kindling: $(BUILD)/obj/builder/main.o $(BUILDER_OBJ)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -104,8 +115,14 @@ $(BUILD)/tests/builder_%: tests/unit/builder_%.c $(BUILDER_OBJ)
 
 $(BUILD)/tests/init_%: tests/unit/init_%.c $(INIT_TEST_OBJ) tests/unit/unit.h tests/unit/init_test.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KD_CFLAGS) -Icommon -Iinit -Itests/unit -o $@ $< $(INIT_TEST_OBJ) \
-		-lpthread -lcmocka
+	$(CC) $(CFLAGS) $(INIT_TEST_CFLAGS) -Itests/unit -MMD -MP -MF $@.d -o $@ $< \
+		$(INIT_TEST_OBJ) -lpthread -lcmocka
+
+# common/'s headers stand alone (plain C11, -I. only): their tests link nothing else.
+$(BUILD)/tests/common_%: tests/unit/common_%.c tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -std=c11 -pedantic $(WARN) $(SANFLAGS) -I. -Itests/unit -MMD -MP -MF $@.d \
+		-o $@ $< -lcmocka
 
 -include $(BUILDER_OBJ:.o=.d) $(BUILD)/obj/builder/main.d $(UNIT_BUILDER:=.d)
 
@@ -116,7 +133,7 @@ deps:
 # sanitizers the tests of the builder and of the parsers (unit, layout,
 # oracle): the boots would only re-run the same init under emulation.
 SUITES ?=
-check-suite: all $(UNIT_BUILDER) $(UNIT_INIT)
+check-suite: all $(UNIT_BUILDER) $(UNIT_INIT) $(UNIT_COMMON)
 	@BUILD=$(BUILD) tests/run-suite.sh $(SUITES)
 
 check: deps
@@ -125,7 +142,7 @@ check: deps
 		$(MAKE) check-suite SAN=1 SUITES="unit layout oracle" || rc=1; \
 		tests/summary.sh build/results || rc=1; exit $$rc
 
-test-unit: all $(UNIT_BUILDER) $(UNIT_INIT)
+test-unit: all $(UNIT_BUILDER) $(UNIT_INIT) $(UNIT_COMMON)
 	@BUILD=$(BUILD) tests/run-suite.sh unit
 
 test-oracle: all

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/modname.h"
 #include "init.h"
 
 void ki_cmdline_init(struct ki_cmdline *c)
@@ -205,7 +206,11 @@ static int set_word(int *out, const char *val, const char *const *words)
 	return -EINVAL;
 }
 
-/* Split a comma separated list of module names into list (normalised). */
+/*
+ * Split a comma separated list of module names into list, normalised as
+ * modprobe takes a name (kmod's alias rule); one kmod would refuse (an
+ * unbalanced bracket) names no module and is kept as given.
+ */
 static int add_names(const char **list, unsigned *n, char *val)
 {
 	char *save = NULL, *tok;
@@ -213,7 +218,7 @@ static int add_names(const char **list, unsigned *n, char *val)
 	for (tok = strtok_r(val, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (*n >= KI_MAX_NAMES)
 			return -E2BIG;
-		ki_normalize_name(tok);
+		kc_alias_normalize(tok, tok, strlen(tok) + 1);
 		list[(*n)++] = tok;
 	}
 	return 0;
@@ -234,7 +239,7 @@ static int add_param(struct ki_cmdline *c, char *key, char *val)
 	if (c->n_params >= KI_MAX_PARAMS)
 		return -E2BIG;
 	*dot = '\0';
-	ki_normalize_name(key);
+	kc_modname_normalize(key, key, strlen(key) + 1);
 	c->params[c->n_params].module = key;
 	c->params[c->n_params].name = dot + 1;
 	c->params[c->n_params].value = val;

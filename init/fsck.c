@@ -19,8 +19,10 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "init.h"
 
@@ -154,4 +156,53 @@ int ki_fsck_run(const struct ki_fsck_cmd *cmd, char *const envp[],
 	ki_log(log, level, "fsck: %s on %s: exit %d: %s (%.2f s)", cmd->argv[0], dev,
 	       WIFEXITED(status) ? WEXITSTATUS(status) : -1, meaning, ki_now() - t0);
 	return (int)v;
+}
+
+/*
+ * The boot's check of the root found, if the image has its checker: a
+ * reboot when the checker asks for one; errors left start the rescue
+ * shell, or without one make the mount read-only (c->force_ro).
+ */
+int ki_fsck_root(struct ki_ctx *c)
+{
+	struct ki_stage_info info;
+	struct ki_fsck_cmd cmd;
+	struct ki_env *env;
+	const char *type = c->root->id.usage == KI_USE_FS ? c->root->id.type : c->cmd.rootfstype;
+	int v;
+
+	ki_stage_info(c, &info);
+	if (type == NULL || ki_fsck_cmd(&cmd, type, info.root, c->cmd.fsck_mode,
+					c->cmd.fsck_repair) < 0 || access(cmd.tool, X_OK) != 0) {
+		KI_DBGF(&c->log, "fsck: no checker for %s (%s) in the image", info.root,
+			type ? type : "type unknown");
+		return 0;
+	}
+	if (c->cmd.fsck_mode == KI_FSCK_SKIP) {
+		KI_INFOF(&c->log, "fsck: not checking %s (fsck.mode=skip)", info.root);
+		return 0;
+	}
+	env = malloc(sizeof(*env));
+	if (env == NULL || ki_stage_env(env, KI_STAGE_PRE_MOUNT, &info, environ) < 0) {
+		KI_ERRF(&c->log, "fsck: out of memory for its environment; mounting %s unchecked",
+			info.root);
+		free(env);
+		return 0;
+	}
+	v = ki_fsck_run(&cmd, env->vars, &ki_run_sys_ops, &c->log);
+	free(env);
+	if (v == KI_FSCK_REBOOT) {
+		KI_ERRF(&c->log, "fsck: %s asks for a reboot after checking %s", cmd.tool, info.root);
+		ki_reboot_after(&c->log, 5);
+	}
+	if (v != KI_FSCK_BROKEN)
+		return 0;
+	ki_coldplug_now(c);
+	if (!ki_shell(c, KI_STAGE_PRE_MOUNT, "fsck left errors on the root: repair it (e.g. "
+		      "e2fsck -f DEVICE), then exit the shell to mount it")) {
+		KI_ERRF(&c->log, "fsck left errors on %s and the image has no %s: mounting it "
+			"read-only", info.root, KI_SHELL);
+		c->force_ro = true;
+	}
+	return 0;
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * kindling's /init: private interfaces, grouped by the file that defines
- * them.  Every function returns 0 (or a count) on success and a negative
- * errno on failure unless it says otherwise.  Nothing here keeps global
- * state: each stage has a context struct that main.c owns.
+ * them (what works on the whole boot's struct ki_ctx at the end).  Every
+ * function returns 0 (or a count) on success and a negative errno on
+ * failure unless it says otherwise.  Nothing here keeps global state:
+ * each stage has a context struct that main.c owns.
  */
 #ifndef KINDLING_INIT_H
 #define KINDLING_INIT_H
@@ -14,7 +15,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "plan.h"
+#include "common/plan.h"
+#include "probe/probe.h"
 
 #define KI_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -50,7 +52,6 @@ double ki_now(void);
 
 ssize_t ki_read_file(const char *path, char *buf, size_t size);
 ssize_t ki_read_fileat(int dirfd, const char *path, char *buf, size_t size);
-void ki_normalize_name(char *s);
 int ki_parse_uint(const char *s, unsigned max, unsigned *out);
 bool ki_strcpy(char *dst, const char *src, size_t size);
 void ki_sleep_ms(unsigned ms);
@@ -140,7 +141,6 @@ uint32_t ki_plan_n_modules(const struct ki_plan *pl);
 const char *ki_plan_name(const struct ki_plan *pl, uint32_t mod);
 int ki_plan_find(const struct ki_plan *pl, const char *name);
 bool ki_plan_builtin(const struct ki_plan *pl, const char *name);
-int ki_alias_normalize(char *dst, size_t size, const char *src);
 int ki_plan_match(const struct ki_plan *pl, const char *modalias,
 		  int (*each)(void *data, uint32_t mod), void *data);
 
@@ -195,71 +195,6 @@ int ki_uevent_recv(int fd, char *buf, size_t size, struct ki_event *ev);
 int ki_coldplug_modaliases(const char *sysdir,
 			   int (*each)(void *data, const char *alias, bool bound), void *data);
 
-/* probe.c, probe_fs.c, probe_raid.c, probe_pt.c -------------------------- */
-
-enum ki_usage {
-	KI_USE_NONE,
-	KI_USE_FS,     /* a file system: mountable */
-	KI_USE_RAID,   /* md or LVM member */
-	KI_USE_CRYPTO, /* LUKS */
-	KI_USE_TABLE,  /* a partitioned disk */
-	KI_USE_OTHER,  /* an external journal, swap */
-};
-
-struct ki_id {
-	char type[24];    /* blkid TYPE (or PTTYPE for a partition table) */
-	char uuid[48];    /* UUID (or PTUUID) */
-	char label[256];  /* LABEL, UTF-8 */
-	enum ki_usage usage;
-};
-
-struct ki_dev {
-	int fd;
-	uint64_t size;    /* bytes */
-	unsigned sector;  /* logical sector size */
-};
-
-struct ki_part {
-	unsigned number;
-	uint64_t start, sectors; /* in the table's sectors */
-	char uuid[48];           /* PART_ENTRY_UUID */
-	char name[144];          /* PART_ENTRY_NAME, UTF-8 */
-};
-
-static inline uint16_t ki_le16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static inline uint32_t ki_le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static inline uint64_t ki_le64(const unsigned char *p)
-{
-	return (uint64_t)ki_le32(p) | (uint64_t)ki_le32(p + 4) << 32;
-}
-
-static inline uint32_t ki_be32(const unsigned char *p)
-{
-	return (uint32_t)p[3] | (uint32_t)p[2] << 8 | (uint32_t)p[1] << 16 | (uint32_t)p[0] << 24;
-}
-
-int ki_pread(const struct ki_dev *d, uint64_t off, void *buf, size_t len);
-void ki_id_set(char *dst, size_t size, const void *src, size_t len);
-void ki_id_uuid(char *dst, size_t size, const unsigned char u[16]);
-void ki_id_utf16(char *dst, size_t size, const unsigned char *src, size_t len, bool be);
-uint32_t ki_crc32(uint32_t crc, const void *buf, size_t len);
-uint32_t ki_crc32c(uint32_t crc, const void *buf, size_t len);
-int ki_probe(const struct ki_dev *d, struct ki_id *id);
-int ki_probe_fs(const struct ki_dev *d, struct ki_id *id);
-int ki_probe_raid(const struct ki_dev *d, struct ki_id *id);
-int ki_probe_table(const struct ki_dev *d, struct ki_id *id,
-		   int (*each)(void *data, const struct ki_part *p), void *data);
-int ki_probe_part(const struct ki_dev *d, unsigned number, struct ki_part *out);
-bool ki_probe_is_vfat(const struct ki_dev *d);
-
 /* rootdev.c -------------------------------------------------------------- */
 
 #define KI_MAX_DEVS 128
@@ -295,6 +230,7 @@ bool ki_fs_registered(const char *type);
 int ki_fs_list(char *out, size_t size);
 int ki_mount_api(const char *src, const char *dst, const char *type, unsigned long flags,
 		 const char *data);
+void ki_mount_early(const struct ki_log *log);
 
 /* switchroot.c ----------------------------------------------------------- */
 
@@ -379,7 +315,7 @@ enum ki_fsck_verdict ki_fsck_verdict(const char *tool, int status, char *meaning
 int ki_fsck_run(const struct ki_fsck_cmd *cmd, char *const envp[],
 		const struct ki_run_ops *ops, const struct ki_log *log);
 
-/* main.c, rescue.c: the whole boot ------------------------------------------ */
+/* The whole boot: its state, which main.c owns, and what works on it -------- */
 
 #define KI_NEWROOT "/sysroot"
 #define KI_SHELL "/bin/sh"
@@ -410,8 +346,24 @@ struct ki_ctx {
 	bool force_ro;          /* fsck left errors and there is no shell */
 };
 
-void ki_diagnose(struct ki_ctx *c, const char *why);
+/* devices.c: uevents and coldplug, block devices, the wait for the root */
+void ki_coldplug_start(struct ki_ctx *c);
+void ki_coldplug_now(struct ki_ctx *c);
+int ki_wait_root(struct ki_ctx *c);
+
+/* stages.c */
 void ki_stage_info(const struct ki_ctx *c, struct ki_stage_info *info);
+void ki_run_stage(struct ki_ctx *c, enum ki_stage s);
+
+/* fsck.c */
+int ki_fsck_root(struct ki_ctx *c);
+
+/* rootmount.c: mounting the root found, the inits in it */
+int ki_mount_root(struct ki_ctx *c);
+unsigned ki_root_inits(const struct ki_ctx *c, const char **inits, unsigned max);
+
+/* rescue.c */
+void ki_diagnose(struct ki_ctx *c, const char *why);
 bool ki_shell(struct ki_ctx *c, enum ki_stage stage, const char *why);
 void ki_rescue(struct ki_ctx *c);
 void ki_reboot_after(const struct ki_log *log, unsigned seconds);

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/modname.h"
 #include "init.h"
 
 #ifndef MODULE_INIT_COMPRESSED_FILE
@@ -496,19 +497,34 @@ int ki_modload_request_alias(struct ki_modload *ml, const char *modalias)
 	return request_alias(ml, modalias, true);
 }
 
+/*
+ * want looked up by name, normalised as modprobe takes one (kmod's alias
+ * rule): 1 when it is built in, 0 with *mod its module (negative when no
+ * module has that name: it may still be an alias), or -ENAMETOOLONG.
+ */
+static int find_name(const struct ki_modload *ml, const char *want, int *mod)
+{
+	char buf[256];
+	int err = kc_alias_normalize(want, buf, sizeof(buf));
+
+	*mod = -ENOENT;
+	if (err == -ENAMETOOLONG)
+		return err;
+	if (err < 0)
+		return 0; /* an unbalanced bracket: no module's name */
+	if (ki_plan_builtin(ml->cfg.plan, buf))
+		return 1;
+	*mod = ki_plan_find(ml->cfg.plan, buf);
+	return 0;
+}
+
 /* A module asked for by name (or alias, as modprobe takes): built-ins are done. */
 int ki_modload_request_name(struct ki_modload *ml, const char *want)
 {
-	char buf[256];
-	int m;
+	int m, r = find_name(ml, want, &m);
 
-	if (strlen(want) >= sizeof(buf))
-		return -ENAMETOOLONG;
-	strcpy(buf, want);
-	ki_normalize_name(buf);
-	if (ki_plan_builtin(ml->cfg.plan, buf))
-		return 0;
-	m = ki_plan_find(ml->cfg.plan, buf);
+	if (r != 0)
+		return r > 0 ? 0 : r;
 	if (m >= 0)
 		return ki_modload_request(ml, (uint32_t)m);
 	if (request_alias(ml, want, false) > 0)
@@ -523,17 +539,11 @@ int ki_modload_request_name(struct ki_modload *ml, const char *want)
 int ki_modload_load(struct ki_modload *ml, const char *want, unsigned timeout_ms)
 {
 	struct alias_req rq;
-	char buf[256];
-	int m, r, err = -ENOENT;
+	int m, r = find_name(ml, want, &m), err = -ENOENT;
 
-	if (strlen(want) >= sizeof(buf))
-		return -ENAMETOOLONG;
-	strcpy(buf, want);
-	ki_normalize_name(buf);
-	if (ki_plan_builtin(ml->cfg.plan, buf))
-		return 0;
+	if (r != 0)
+		return r > 0 ? 0 : r;
 	rq.n = 0;
-	m = ki_plan_find(ml->cfg.plan, buf);
 	if (m >= 0)
 		rq.mods[rq.n++] = (uint32_t)m;
 	else

@@ -4,11 +4,15 @@
  * the rest go to the filesystem as data ("noatime,commit=7" is MS_NOATIME
  * plus "commit=7").  The kernel's own root mount passes rootflags= whole as
  * data, which ext4 would reject for noatime; users write mount(8) options.
+ * Also what the kernel can mount now (/proc/filesystems), and the API file
+ * systems every boot starts with.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "init.h"
 
@@ -116,4 +120,40 @@ int ki_mount_api(const char *src, const char *dst, const char *type, unsigned lo
 		 const char *data)
 {
 	return mount(src, dst, type, flags, data && *data ? data : NULL) < 0 ? -errno : 0;
+}
+
+static const struct {
+	const char *src, *dir, *type;
+	unsigned long flags;
+	const char *data;
+} api_mounts[] = {
+	{ "devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755" },
+	{ "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+	{ "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+	{ "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755" },
+};
+
+/* A kernel without devtmpfs: a tmpfs with the nodes we need ourselves. */
+static void dev_fallback(const struct ki_log *log)
+{
+	if (mount("tmpfs", "/dev", "tmpfs", MS_NOSUID, "mode=0755") < 0)
+		KI_ERRF(log, "cannot mount a tmpfs on /dev either: %s", strerror(errno));
+	mknod("/dev/console", S_IFCHR | 0600, makedev(5, 1));
+	mknod("/dev/kmsg", S_IFCHR | 0644, makedev(1, 11));
+	mknod("/dev/null", S_IFCHR | 0666, makedev(1, 3));
+}
+
+/* The boot's first mounts: /dev, /proc, /sys and /run (already there is fine). */
+void ki_mount_early(const struct ki_log *log)
+{
+	for (size_t i = 0; i < KI_ARRAY_SIZE(api_mounts); i++) {
+		mkdir(api_mounts[i].dir, 0755);
+		if (mount(api_mounts[i].src, api_mounts[i].dir, api_mounts[i].type,
+			  api_mounts[i].flags, api_mounts[i].data) == 0 || errno == EBUSY)
+			continue;
+		KI_ERRF(log, "cannot mount %s on %s: %s", api_mounts[i].type, api_mounts[i].dir,
+			strerror(errno));
+		if (i == 0)
+			dev_fallback(log);
+	}
 }

@@ -5,11 +5,11 @@
  * lookups the init needs: module by name, built-ins, and device aliases.
  *
  * Alias matching is kmod's: both sides normalised ('-' becomes '_' outside
- * brackets), then fnmatch(3).  fnmatch against every "pci:" pattern costs
- * half a millisecond per device even natively, so candidates are found by
- * binary search instead (the table is sorted by pattern): a pattern can only
- * match if its literal part, up to its first wildcard, is a prefix of the
- * alias.  For each prefix length k of the alias and each wildcard c, the
+ * brackets, common/modname.h), then fnmatch(3).  fnmatch against every
+ * "pci:" pattern costs half a millisecond per device even natively, so
+ * candidates are found by binary search instead (the table is sorted by
+ * pattern): a pattern can only match if its literal part, up to its first
+ * wildcard, is a prefix of the alias.  For each prefix length k of the alias and each wildcard c, the
  * patterns starting with alias[0..k) followed by c are one sorted range.
  */
 #include <errno.h>
@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/modname.h"
 #include "init.h"
 
 #define PLAN_MAX_SIZE (64u << 20)
@@ -186,29 +187,6 @@ bool ki_plan_builtin(const struct ki_plan *pl, const char *name)
 	return false;
 }
 
-/* kmod's alias normalisation: '-' to '_' except inside [...]. */
-int ki_alias_normalize(char *dst, size_t size, const char *src)
-{
-	size_t n = 0;
-	bool bracket = false;
-
-	for (; *src; src++) {
-		char c = *src;
-
-		if (c == '[')
-			bracket = true;
-		else if (c == ']')
-			bracket = false;
-		else if (c == '-' && !bracket)
-			c = '_';
-		if (n + 1 >= size)
-			return -ENAMETOOLONG;
-		dst[n++] = c;
-	}
-	dst[n] = '\0';
-	return 0;
-}
-
 /* First alias whose pattern is >= key (the table is sorted by strcmp). */
 static uint32_t lower_bound(const struct kp_plan *p, const char *key)
 {
@@ -259,7 +237,7 @@ int ki_plan_match(const struct ki_plan *pl, const char *modalias,
 	size_t len, k;
 	int count = 0, err = 0;
 
-	if (!pl->loaded || ki_alias_normalize(alias, sizeof(alias), modalias) < 0)
+	if (!pl->loaded || kc_alias_normalize(modalias, alias, sizeof(alias)) < 0)
 		return 0;
 	len = strlen(alias);
 	/* patterns without wildcards: the alias itself */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Block devices as they appear: what sysfs says about one (numbers, whole
- * disk or partition of which disk), what its bytes say (probe.c), and
+ * disk or partition of which disk), what its bytes say (probe/), and
  * whether it is the root= asked for.  Partitions get PARTUUID and PARTLABEL
  * from their disk's table, read by us, so every kernel agrees with blkid.
  */

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -193,4 +194,31 @@ void ki_stage_info(const struct ki_ctx *c, struct ki_stage_info *info)
 		info->fstype = c->root->id.type;
 	info->newroot = KI_NEWROOT;
 	info->kver = c->kver;
+}
+
+/* The boot's stage s: its hooks (once a boot), then rd.break=STAGE's shell (once). */
+void ki_run_stage(struct ki_ctx *c, enum ki_stage s)
+{
+	struct ki_stage_info info;
+	struct ki_stage_run r = { KI_STAGES_DIR, s, &info, environ, &ki_run_sys_ops, &c->log };
+	const char *name = ki_stage_name(s);
+	unsigned failed;
+	char why[96];
+
+	if (!(c->stages_run & 1u << s)) {
+		c->stages_run |= 1u << s;
+		ki_stage_info(c, &info);
+		ki_stage_run(&r, &failed);
+		/* what the scripts left running and then exited is ours to reap */
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+	}
+	if (!(c->cmd.breaks & 1u << s) || (c->breaks_done & 1u << s))
+		return;
+	c->breaks_done |= 1u << s;
+	ki_coldplug_now(c); /* a keyboard for the shell */
+	snprintf(why, sizeof(why), "rd.break=%s: exit the shell to go on with the boot", name);
+	if (!ki_shell(c, s, why))
+		KI_ERRF(&c->log, "rd.break=%s: the image has no %s (kindling build --hook busybox); "
+			"going on", name, KI_SHELL);
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Small helpers shared by the stages: whole small files, numbers, names. */
+/* Small helpers shared by the stages: whole small files, numbers, strings. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -41,14 +41,6 @@ ssize_t ki_read_fileat(int dirfd, const char *path, char *buf, size_t size)
 ssize_t ki_read_file(const char *path, char *buf, size_t size)
 {
 	return ki_read_fileat(AT_FDCWD, path, buf, size);
-}
-
-/* Module names as the kernel keeps them: '-' becomes '_'. */
-void ki_normalize_name(char *s)
-{
-	for (; *s; s++)
-		if (*s == '-')
-			*s = '_';
 }
 
 /* A decimal number no greater than max, nothing else. */

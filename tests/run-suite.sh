@@ -18,7 +18,7 @@ rc=0
 
 run_unit() {
 	local t out rc
-	for t in "$BUILD"/tests/builder_* "$BUILD"/tests/init_*; do
+	for t in "$BUILD"/tests/builder_* "$BUILD"/tests/init_* "$BUILD"/tests/common_*; do
 		[ -x "$t" ] || continue
 		out=$(ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 "$t" 2>&1)
 		rc=$?
@@ -39,7 +39,7 @@ run_unit() {
 run_valgrind() {
 	local t kver vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
 	[ "$pass" = plain ] || return 0
-	for t in "$BUILD"/tests/builder_* "$BUILD"/tests/init_*; do
+	for t in "$BUILD"/tests/builder_* "$BUILD"/tests/init_* "$BUILD"/tests/common_*; do
 		[ -x "$t" ] || continue
 		if $vg "$t" >/dev/null 2>"$results/vg.err"; then
 			echo "PASS valgrind $(basename "$t")"

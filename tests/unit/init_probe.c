@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <sys/stat.h>
 
 #include "init.h"
@@ -21,25 +20,9 @@
 
 static char dir[64];
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(cmd, sizeof(cmd) - 32, fmt, ap);
-	va_end(ap);
-	assert_true(n > 0 && (size_t)n < sizeof(cmd) - 32);
-	strcat(cmd, " >/dev/null 2>&1");
-	return system(cmd);
-}
-
 static bool have(const char *tool)
 {
-	return sh("command -v %s", tool) == 0;
+	return ts_sh("command -v %s", tool) == 0;
 }
 
 static const char *img(const char *name)
@@ -131,14 +114,14 @@ static int setup(void **state)
 	strcpy(dir, "/tmp/kindling-probe.XXXXXX");
 	assert_non_null(mkdtemp(dir));
 	/* a small tree for the image formats made from a directory */
-	sh("mkdir -p %1$s/tree/sbin && echo hello > %1$s/tree/sbin/init", dir);
+	ts_sh("mkdir -p %1$s/tree/sbin && echo hello > %1$s/tree/sbin/init", dir);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	sh("rm -rf %s", dir);
+	ts_rm_tree(dir);
 	return 0;
 }
 
@@ -152,51 +135,61 @@ static void test_ext(void **state)
 {
 	(void)state;
 	NEED("mkfs.ext4");
-	assert_int_equal(sh("mkfs.ext4 -q -F -U %s -L kd-root %s 16M", FS_UUID, img("ext4")), 0);
+	assert_int_equal(ts_sh("mkfs.ext4 -q -F -U %s -L kd-root %s 16M", FS_UUID, img("ext4")),
+			 0);
 	agree(img("ext4"), "ext4");
-	assert_int_equal(sh("mkfs.ext3 -q -F -U %s -L third %s 16M", FS_UUID, img("ext3")), 0);
+	assert_int_equal(ts_sh("mkfs.ext3 -q -F -U %s -L third %s 16M", FS_UUID, img("ext3")), 0);
 	agree(img("ext3"), "ext3");
-	assert_int_equal(sh("mkfs.ext2 -q -F -U %s %s 8M", FS_UUID, img("ext2")), 0);
+	assert_int_equal(ts_sh("mkfs.ext2 -q -F -U %s %s 8M", FS_UUID, img("ext2")), 0);
 	agree(img("ext2"), "ext2");
 	/* made from a directory, as the boot tests' disks are */
-	assert_int_equal(sh("mkfs.ext4 -q -F -L 'with space' -d %s/tree %s 16M", dir, img("ext4d")),
-			 0);
+	assert_int_equal(ts_sh("mkfs.ext4 -q -F -L 'with space' -d %s/tree %s 16M", dir,
+			       img("ext4d")), 0);
 	agree(img("ext4d"), "ext4");
+	/* the other answers of the one ext rule (common/extfs.h) */
+	assert_int_equal(ts_sh("mkfs.ext4 -q -F -O ^has_journal %s 16M", img("ext4nj")), 0);
+	agree(img("ext4nj"), "ext4");
+	assert_int_equal(ts_sh("mkfs.ext4 -q -F -E test_fs -L dev %s 16M", img("ext4dev")), 0);
+	agree(img("ext4dev"), "ext4dev");
+	assert_int_equal(ts_sh("mke2fs -q -F -O journal_dev -b 4096 -L jlog %s 8M", img("jbd")),
+			 0);
+	agree(img("jbd"), "jbd");
 }
 
 static void test_xfs(void **state)
 {
 	(void)state;
 	NEED("mkfs.xfs");
-	assert_int_equal(sh("truncate -s 300M %1$s && mkfs.xfs -q -f -m uuid=%2$s -L kd-root %1$s",
-			    img("xfs"), FS_UUID), 0);
+	assert_int_equal(ts_sh("truncate -s 300M %1$s && mkfs.xfs -q -f -m uuid=%2$s "
+			       "-L kd-root %1$s", img("xfs"), FS_UUID), 0);
 	agree(img("xfs"), "xfs");
-	sh("rm -f %s", img("xfs"));
+	ts_sh("rm -f %s", img("xfs"));
 }
 
 static void test_btrfs(void **state)
 {
 	(void)state;
 	NEED("mkfs.btrfs");
-	assert_int_equal(sh("truncate -s 128M %1$s && BLKID_FILE=/dev/null mkfs.btrfs -q -f -U %2$s "
-			    "-L kd-btrfs %1$s", img("btrfs"), FS_UUID), 0);
+	assert_int_equal(ts_sh("truncate -s 128M %1$s && BLKID_FILE=/dev/null mkfs.btrfs -q -f "
+			       "-U %2$s -L kd-btrfs %1$s", img("btrfs"), FS_UUID), 0);
 	agree(img("btrfs"), "btrfs");
-	sh("rm -f %s", img("btrfs"));
+	ts_sh("rm -f %s", img("btrfs"));
 }
 
 static void test_vfat(void **state)
 {
 	(void)state;
 	NEED("mkfs.vfat");
-	assert_int_equal(sh("mkfs.vfat -C -i 1a2b3c4d -n ESP12 %s 2048", img("fat12")), 0);
+	assert_int_equal(ts_sh("mkfs.vfat -C -i 1a2b3c4d -n ESP12 %s 2048", img("fat12")), 0);
 	agree(img("fat12"), "vfat");
-	assert_int_equal(sh("mkfs.vfat -C -F 16 -i 0000beef -n 'MY DATA' %s 32768", img("fat16")),
-			 0);
+	assert_int_equal(ts_sh("mkfs.vfat -C -F 16 -i 0000beef -n 'MY DATA' %s 32768",
+			       img("fat16")), 0);
 	agree(img("fat16"), "vfat");
-	assert_int_equal(sh("mkfs.vfat -C -F 32 -i deadbeef -n BOOT32 %s 66000", img("fat32")), 0);
+	assert_int_equal(ts_sh("mkfs.vfat -C -F 32 -i deadbeef -n BOOT32 %s 66000", img("fat32")),
+			 0);
 	agree(img("fat32"), "vfat");
 	/* no label: "NO NAME" is no label */
-	assert_int_equal(sh("mkfs.vfat -C -F 32 -i 12345678 %s 66000", img("fat32n")), 0);
+	assert_int_equal(ts_sh("mkfs.vfat -C -F 32 -i 12345678 %s 66000", img("fat32n")), 0);
 	agree(img("fat32n"), "vfat");
 }
 
@@ -204,8 +197,8 @@ static void test_f2fs(void **state)
 {
 	(void)state;
 	NEED("mkfs.f2fs");
-	assert_int_equal(sh("truncate -s 64M %1$s && mkfs.f2fs -q -f -l kd-f2fs -U %2$s %1$s",
-			    img("f2fs"), FS_UUID), 0);
+	assert_int_equal(ts_sh("truncate -s 64M %1$s && mkfs.f2fs -q -f -l kd-f2fs -U %2$s %1$s",
+			       img("f2fs"), FS_UUID), 0);
 	agree(img("f2fs"), "f2fs");
 }
 
@@ -214,7 +207,7 @@ static void test_erofs(void **state)
 	(void)state;
 	NEED("mkfs.erofs");
 	/* Debian 12's mkfs.erofs sets no label */
-	assert_int_equal(sh("mkfs.erofs -U%s %s %s/tree", FS_UUID, img("erofs"), dir), 0);
+	assert_int_equal(ts_sh("mkfs.erofs -U%s %s %s/tree", FS_UUID, img("erofs"), dir), 0);
 	agree(img("erofs"), "erofs");
 }
 
@@ -222,7 +215,7 @@ static void test_squashfs(void **state)
 {
 	(void)state;
 	NEED("mksquashfs");
-	assert_int_equal(sh("mksquashfs %s/tree %s -quiet -noappend", dir, img("sqfs")), 0);
+	assert_int_equal(ts_sh("mksquashfs %s/tree %s -quiet -noappend", dir, img("sqfs")), 0);
 	agree(img("sqfs"), "squashfs");
 }
 
@@ -230,15 +223,15 @@ static void test_iso9660(void **state)
 {
 	(void)state;
 	NEED("xorriso");
-	assert_int_equal(sh("xorriso -as mkisofs -quiet -V KD_ISO -o %s %s/tree", img("iso"), dir),
-			 0);
+	assert_int_equal(ts_sh("xorriso -as mkisofs -quiet -V KD_ISO -o %s %s/tree", img("iso"),
+			       dir), 0);
 	agree(img("iso"), "iso9660");
 	/* Joliet with the same label, and with one the primary cannot hold */
-	assert_int_equal(sh("xorriso -as mkisofs -quiet -J -V KD_ISO -o %s %s/tree", img("isoj"),
-			    dir), 0);
+	assert_int_equal(ts_sh("xorriso -as mkisofs -quiet -J -V KD_ISO -o %s %s/tree",
+			       img("isoj"), dir), 0);
 	agree(img("isoj"), "iso9660");
-	assert_int_equal(sh("xorriso -as mkisofs -quiet -J -V 'Mixed case label' -o %s %s/tree",
-			    img("isojm"), dir), 0);
+	assert_int_equal(ts_sh("xorriso -as mkisofs -quiet -J -V 'Mixed case label' -o %s %s/tree",
+			       img("isojm"), dir), 0);
 	agree(img("isojm"), "iso9660");
 }
 
@@ -246,15 +239,15 @@ static void test_luks(void **state)
 {
 	(void)state;
 	NEED("cryptsetup");
-	sh("echo -n secret > %s/key", dir);
-	if (sh("truncate -s 32M %1$s && cryptsetup luksFormat -q --type luks2 --pbkdf pbkdf2 "
-	       "--pbkdf-force-iterations 1000 --label kd-luks --uuid %2$s --key-file %3$s/key %1$s",
-	       img("luks2"), FS_UUID, dir) != 0)
+	ts_sh("echo -n secret > %s/key", dir);
+	if (ts_sh("truncate -s 32M %1$s && cryptsetup luksFormat -q --type luks2 --pbkdf pbkdf2 "
+		  "--pbkdf-force-iterations 1000 --label kd-luks --uuid %2$s "
+		  "--key-file %3$s/key %1$s", img("luks2"), FS_UUID, dir) != 0)
 		fail_msg("cryptsetup luksFormat on a plain file failed");
 	agree(img("luks2"), "crypto_LUKS");
-	assert_int_equal(sh("truncate -s 32M %1$s && cryptsetup luksFormat -q --type luks1 "
-			    "--pbkdf-force-iterations 1000 --uuid %2$s --key-file %3$s/key %1$s",
-			    img("luks1"), FS_UUID, dir), 0);
+	assert_int_equal(ts_sh("truncate -s 32M %1$s && cryptsetup luksFormat -q --type luks1 "
+			       "--pbkdf-force-iterations 1000 --uuid %2$s --key-file %3$s/key %1$s",
+			       img("luks1"), FS_UUID, dir), 0);
 	agree(img("luks1"), "crypto_LUKS");
 }
 
@@ -268,15 +261,15 @@ static void test_lvm(void **state)
 	(void)state;
 	NEED("pvcreate");
 	NEED("losetup");
-	assert_int_equal(sh("truncate -s 16M %s", img("lvm")), 0);
+	assert_int_equal(ts_sh("truncate -s 16M %s", img("lvm")), 0);
 	snprintf(cmd, sizeof(cmd), "losetup -f --show %s 2>/dev/null", img("lvm"));
 	kv_read(&kv, cmd);
 	sscanf(kv.text, "%63s", loop);
 	if (strncmp(loop, "/dev/loop", 9) != 0)
 		fail_msg("losetup could not attach %s", img("lvm"));
-	r = sh("pvcreate -q -y -ff --uuid 0123456789abcdefghijABCDEFGHIJ01 --norestorefile %s",
-	       loop);
-	sh("losetup -d %s", loop);
+	r = ts_sh("pvcreate -q -y -ff --uuid 0123456789abcdefghijABCDEFGHIJ01 --norestorefile %s",
+		  loop);
+	ts_sh("losetup -d %s", loop);
 	if (r != 0)
 		fail_msg("pvcreate on %s failed", loop);
 	agree(img("lvm"), "LVM2_member");
@@ -304,13 +297,13 @@ static void put_md1(const char *path, uint64_t off)
 static void test_md(void **state)
 {
 	(void)state;
-	assert_int_equal(sh("truncate -s 8M %s", img("md12")), 0);
+	assert_int_equal(ts_sh("truncate -s 8M %s", img("md12")), 0);
 	put_md1(img("md12"), 4096);
 	agree(img("md12"), "linux_raid_member");
 	/* md 1.0 at the end of a disk that also holds an ext4 at its start: a
 	 * member, never to be mounted as the file system */
 	NEED("mkfs.ext4");
-	assert_int_equal(sh("mkfs.ext4 -q -F -U %s %s 8M", FS_UUID, img("md10")), 0);
+	assert_int_equal(ts_sh("mkfs.ext4 -q -F -U %s %s 8M", FS_UUID, img("md10")), 0);
 	put_md1(img("md10"), 8 * 1024 * 1024 - 8192);
 	agree(img("md10"), "linux_raid_member");
 }
@@ -408,16 +401,16 @@ static void test_gpt(void **state)
 {
 	(void)state;
 	NEED("sfdisk");
-	assert_int_equal(sh("truncate -s 64M %1$s && printf 'label: gpt\\nlabel-id: "
-			    "1b2c3d4e-0000-4000-8000-123456789abc\\n"
-			    "start=2048, size=20480, type=linux, uuid=%2$s, name=kd-rootpart\\n"
-			    "size=20480, type=uefi, name=\"EFI system\"\\n"
-			    "size=8192, type=swap\\n' | sfdisk -q %1$s", img("gpt"), PART_UUID), 0);
+	assert_int_equal(ts_sh("truncate -s 64M %1$s && printf 'label: gpt\\nlabel-id: "
+			       "1b2c3d4e-0000-4000-8000-123456789abc\\n"
+			       "start=2048, size=20480, type=linux, uuid=%2$s, name=kd-rootpart\\n"
+			       "size=20480, type=uefi, name=\"EFI system\"\\n"
+			       "size=8192, type=swap\\n' | sfdisk -q %1$s", img("gpt"), PART_UUID), 0);
 	agree(img("gpt"), "gpt");
 	agree_parts(img("gpt"), 3);
 	/* a file system inside the first partition does not change the disk */
-	assert_int_equal(sh("mkfs.ext4 -q -F -U %s %s/p1 10M && dd if=%s/p1 of=%s bs=512 seek=2048 "
-			    "conv=notrunc", FS_UUID, dir, dir, img("gpt")), 0);
+	assert_int_equal(ts_sh("mkfs.ext4 -q -F -U %s %s/p1 10M && dd if=%s/p1 of=%s bs=512 "
+			       "seek=2048 conv=notrunc", FS_UUID, dir, dir, img("gpt")), 0);
 	agree(img("gpt"), "gpt");
 	agree(img("p1"), "ext4");
 }
@@ -427,12 +420,13 @@ static void test_mbr(void **state)
 	(void)state;
 	NEED("sfdisk");
 	/* sfdisk numbers partitions by the names' last digits: 5-7 are logical */
-	assert_int_equal(sh("truncate -s 64M %1$s && printf 'label: dos\\nlabel-id: 0x5eed1e55\\n"
-			    "x1 : start=2048, size=20480, type=83, bootable\\n"
-			    "x2 : start=22528, size=40960, type=5\\n"
-			    "x5 : start=24576, size=8192, type=83\\n"
-			    "x6 : start=34816, size=8192, type=82\\n"
-			    "x7 : start=45056, size=4096, type=83\\n' | sfdisk -q %1$s", img("mbr")),
+	assert_int_equal(ts_sh("truncate -s 64M %1$s && printf 'label: dos\\n"
+			       "label-id: 0x5eed1e55\\n"
+			       "x1 : start=2048, size=20480, type=83, bootable\\n"
+			       "x2 : start=22528, size=40960, type=5\\n"
+			       "x5 : start=24576, size=8192, type=83\\n"
+			       "x6 : start=34816, size=8192, type=82\\n"
+			       "x7 : start=45056, size=4096, type=83\\n' | sfdisk -q %1$s", img("mbr")),
 			 0);
 	agree(img("mbr"), "dos");
 	agree_parts(img("mbr"), 5); /* 1, 2 (extended), 5, 6, 7 */
@@ -443,12 +437,12 @@ static void test_nothing(void **state)
 	struct ki_id id;
 
 	(void)state;
-	assert_int_equal(sh("truncate -s 4M %s", img("zero")), 0);
+	assert_int_equal(ts_sh("truncate -s 4M %s", img("zero")), 0);
 	probe_file(img("zero"), &id);
 	assert_string_equal(id.type, "");
 	assert_int_equal(id.usage, KI_USE_NONE);
 	/* too small for anything: no read past the end */
-	assert_int_equal(sh("head -c 600 /dev/urandom > %s", img("tiny")), 0);
+	assert_int_equal(ts_sh("head -c 600 /dev/urandom > %s", img("tiny")), 0);
 	probe_file(img("tiny"), &id);
 }
 

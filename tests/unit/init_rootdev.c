@@ -14,14 +14,6 @@
 static char dir[64];
 static struct ki_devs devs;
 
-static int sh(const char *cmd)
-{
-	char buf[1024];
-
-	snprintf(buf, sizeof(buf), "cd %s && (%s) >/dev/null 2>&1", dir, cmd);
-	return system(buf);
-}
-
 static int setup(void **state)
 {
 	(void)state;
@@ -32,28 +24,27 @@ static int setup(void **state)
 	 * as on a real system; dev/vda and dev/vda1 are image files standing
 	 * in for the device nodes.
 	 */
-	assert_int_equal(sh("mkdir -p sys/class/block sys/devices/virtio0/block/vda/vda1 dev && "
-			    "echo 254:0 > sys/devices/virtio0/block/vda/dev && "
-			    "echo 254:1 > sys/devices/virtio0/block/vda/vda1/dev && "
-			    "echo 1 > sys/devices/virtio0/block/vda/vda1/partition && "
-			    "ln -s ../../devices/virtio0/block/vda sys/class/block/vda && "
-			    "ln -s ../../devices/virtio0/block/vda/vda1 sys/class/block/vda1 && "
-			    "truncate -s 32M dev/vda && "
-			    "printf 'label: gpt\\nstart=2048, size=20480, type=linux, "
-			    "uuid=9e3c5a7b-2f1d-4c8e-b6a0-5d4e3f2a1b0c, name=kd-rootpart\\n' | "
-			    "sfdisk -q dev/vda && "
-			    "mkfs.ext4 -q -F -U " FS_UUID " -L kd-root dev/vda1 10M"), 0);
+	assert_int_equal(ts_sh("cd %s && (mkdir -p sys/class/block dev"
+			       " && mkdir -p sys/devices/virtio0/block/vda/vda1"
+			       " && echo 254:0 > sys/devices/virtio0/block/vda/dev"
+			       " && echo 254:1 > sys/devices/virtio0/block/vda/vda1/dev"
+			       " && echo 1 > sys/devices/virtio0/block/vda/vda1/partition"
+			       " && ln -s ../../devices/virtio0/block/vda sys/class/block/vda"
+			       " && ln -s ../../devices/virtio0/block/vda/vda1 sys/class/block/vda1"
+			       " && truncate -s 32M dev/vda"
+			       " && printf 'label: gpt\\nstart=2048, size=20480, type=linux, "
+			       "uuid=9e3c5a7b-2f1d-4c8e-b6a0-5d4e3f2a1b0c, name=kd-rootpart\\n' | "
+			       "sfdisk -q dev/vda"
+			       " && mkfs.ext4 -q -F -U " FS_UUID " -L kd-root dev/vda1 10M)", dir), 0);
 	memset(&devs, 0, sizeof(devs));
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
+	ts_rm_tree(dir);
+	return 0;
 }
 
 static struct ki_blkdev *add(const char *name, struct tlog *tl)

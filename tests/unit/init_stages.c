@@ -8,7 +8,6 @@
 #include "unit.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -56,17 +55,12 @@ static char dir[64];
 
 static void touch(const char *stage, const char *name, mode_t mode)
 {
-	char path[256];
-	int fd;
+	char rel[256], path[320];
 
-	snprintf(path, sizeof(path), "%s/%s", dir, stage);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/%s/%s", dir, stage, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, "#!/bin/sh\n", 10), 10);
-	close(fd);
-	chmod(path, mode);
+	snprintf(rel, sizeof(rel), "%s/%s", stage, name);
+	ts_put(dir, rel, "#!/bin/sh\n");
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	assert_int_equal(chmod(path, mode), 0);
 }
 
 static int setup(void **state)
@@ -78,11 +72,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	ts_rm_tree(dir);
+	return 0;
 }
 
 static void test_order_and_failures(void **state)
@@ -175,8 +167,8 @@ static void test_empty_and_unknown(void **state)
 	assert_int_equal(failed, 0);
 	assert_string_equal(tl_text(&tl), "");
 	/* before the root is known: KINDLING_ROOT and ROOTFSTYPE are unset */
-	snprintf(path, sizeof(path), "rm -rf '%s/modules'", dir);
-	assert_int_equal(system(path), 0);
+	snprintf(path, sizeof(path), "%s/modules", dir);
+	ts_rm_tree(path);
 	touch("modules", "10-early", 0755);
 	r.stage = KI_STAGE_MODULES;
 	assert_int_equal(ki_stage_run(&r, &failed), 1);

@@ -12,18 +12,14 @@
 
 static void make_tree(const char *root)
 {
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd),
-		 "mkdir -p %1$s/a/b/c %1$s/d %1$s/keep && echo x > %1$s/a/b/c/f && "
-		 "echo y > %1$s/d/g && ln -s /etc/passwd %1$s/link && ln -s . %1$s/a/loop && "
-		 "mkfifo %1$s/fifo", root);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(ts_sh("mkdir -p %1$s/a/b/c %1$s/d %1$s/keep && echo x > %1$s/a/b/c/f && "
+			       "echo y > %1$s/d/g && ln -s /etc/passwd %1$s/link && "
+			       "ln -s . %1$s/a/loop && mkfifo %1$s/fifo", root), 0);
 }
 
 static void test_free_tree(void **state)
 {
-	char root[] = "/tmp/kindling-free.XXXXXX", cmd[128];
+	char root[] = "/tmp/kindling-free.XXXXXX";
 	struct stat st;
 	unsigned count = 0;
 	int fd;
@@ -41,13 +37,12 @@ static void test_free_tree(void **state)
 	assert_int_equal(rmdir(root), 0); /* empty now */
 	/* the symlink's target was not followed */
 	assert_int_equal(stat("/etc/passwd", &st), 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-	assert_int_equal(system(cmd), 0);
+	ts_rm_tree(root);
 }
 
 static void test_free_stops_at_mounts(void **state)
 {
-	char root[] = "/tmp/kindling-free.XXXXXX", path[256], cmd[300];
+	char root[] = "/tmp/kindling-free.XXXXXX", path[256];
 	struct stat st;
 	unsigned count = 0;
 	int fd;
@@ -57,12 +52,10 @@ static void test_free_stops_at_mounts(void **state)
 	make_tree(root);
 	snprintf(path, sizeof(path), "%s/keep", root);
 	if (mount("tmpfs", path, "tmpfs", 0, "size=64k") < 0) {
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-		assert_int_equal(system(cmd), 0);
+		ts_rm_tree(root);
 		skip(); /* not root: cannot mount */
 	}
-	snprintf(cmd, sizeof(cmd), "echo z > %s/keep/precious", root);
-	assert_int_equal(system(cmd), 0);
+	ts_put(root, "keep/precious", "z\n");
 	fd = open(root, O_RDONLY | O_DIRECTORY);
 	assert_int_equal(fstat(fd, &st), 0);
 	assert_int_equal(ki_free_tree(fd, st.st_dev, &count), 0);
@@ -72,8 +65,7 @@ static void test_free_stops_at_mounts(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	snprintf(path, sizeof(path), "%s/keep", root);
 	assert_int_equal(umount(path), 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-	assert_int_equal(system(cmd), 0);
+	ts_rm_tree(root);
 }
 
 static void test_mount_opts(void **state)

@@ -1,20 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Helpers of the init's unit tests: a log captured in a temporary file, and
- * a small writer of load plans (common/plan.h), independent of the
- * builder's: tests describe modules by index and get a malloc'd plan image.
- * Aliases and built-ins are sorted here, as the format requires.
+ * Helpers of the init's unit tests: a log captured in a temporary file,
+ * scratch files and shell commands, and a small writer of load plans
+ * (common/plan.h), independent of the builder's: tests describe modules by
+ * index and get a malloc'd plan image.  Aliases and built-ins are sorted
+ * here, as the format requires.
  */
 #ifndef KINDLING_INIT_TEST_H
 #define KINDLING_INIT_TEST_H
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "init.h"
-#include "plan.h"
+#include "common/plan.h"
 
 /* A log whose lines go to a temporary file, read back by tl_text(). */
 struct tlog {
@@ -46,6 +49,55 @@ static inline void tl_close(struct tlog *t)
 {
 	ki_log_close(&t->log);
 	unlink(t->path);
+}
+
+/* A shell command, its output thrown away; its exit status, as system()'s. */
+static inline int ts_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static inline int ts_sh(const char *fmt, ...)
+{
+	static const char quiet[] = " >/dev/null 2>&1";
+	char cmd[4096];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(cmd, sizeof(cmd) - sizeof(quiet), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(cmd) - sizeof(quiet)) {
+		fprintf(stderr, "ts_sh: command too long: %s\n", fmt);
+		abort();
+	}
+	strcat(cmd, quiet);
+	return system(cmd);
+}
+
+/* DIR/REL holding TEXT, REL's directories made first. */
+static inline void ts_put(const char *dir, const char *rel, const char *text)
+{
+	char path[1024];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	for (char *p = path + strlen(dir) + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		mkdir(path, 0755);
+		*p = '/';
+	}
+	f = fopen(path, "w");
+	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0) {
+		fprintf(stderr, "cannot write %s\n", path);
+		abort();
+	}
+}
+
+/* Remove a test's scratch tree. */
+static inline void ts_rm_tree(const char *dir)
+{
+	if (ts_sh("rm -rf '%s'", dir) != 0) {
+		fprintf(stderr, "cannot remove %s\n", dir);
+		abort();
+	}
 }
 
 #define TP_END (-1)

@@ -3,7 +3,6 @@
 #include "unit.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 
 #include "init.h"
@@ -72,18 +71,6 @@ static void test_parse_modalias(void **state)
 	assert_string_equal(ev.devpath, "/y");
 }
 
-static void put(const char *root, const char *rel, const char *text)
-{
-	char path[512];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-}
-
 static void dir(const char *root, const char *rel)
 {
 	char path[512];
@@ -118,7 +105,7 @@ static int has(const struct seen *s, const char *alias)
 
 static void test_coldplug(void **state)
 {
-	char root[] = "/tmp/kindling-sys.XXXXXX", cmd[600], link[512];
+	char root[] = "/tmp/kindling-sys.XXXXXX", link[512];
 	struct seen s = { .n = 0 };
 
 	(void)state;
@@ -126,11 +113,11 @@ static void test_coldplug(void **state)
 	/* devices live under devices/, buses link to them, as in sysfs */
 	dir(root, "devices");
 	dir(root, "devices/0000:00:04.0");
-	put(root, "devices/0000:00:04.0/modalias", "pci:v00001AF4d00001001\n");
+	ts_put(root, "devices/0000:00:04.0/modalias", "pci:v00001AF4d00001001\n");
 	dir(root, "devices/0000:00:04.0/virtio1");
-	put(root, "devices/0000:00:04.0/virtio1/modalias", "virtio:d00000002v00001AF4\n");
+	ts_put(root, "devices/0000:00:04.0/virtio1/modalias", "virtio:d00000002v00001AF4\n");
 	dir(root, "devices/platform");
-	put(root, "devices/platform/modalias", "\n");
+	ts_put(root, "devices/platform/modalias", "\n");
 	dir(root, "devices/nomodalias");
 	dir(root, "bus");
 	dir(root, "bus/pci");
@@ -156,8 +143,7 @@ static void test_coldplug(void **state)
 	assert_int_equal(has(&s, "pci:v00001AF4d00001001"), 2);
 	assert_int_equal(has(&s, "virtio:d00000002v00001AF4"), 1);
 	assert_int_equal(ki_coldplug_modaliases("/nonexistent-sys", each, &s), -ENOENT);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-	assert_int_equal(system(cmd), 0);
+	ts_rm_tree(root);
 }
 
 static void test_socket(void **state)

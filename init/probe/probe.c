@@ -3,10 +3,10 @@
  * Identifying a block device from its own bytes, as `blkid -p` does:
  * RAID and crypto members first (a member may also look like a filesystem:
  * md 1.0 keeps its superblock at the end), then filesystems, then partition
- * tables.  The probes themselves live in probe_raid.c, probe_fs.c and
- * probe_pt.c; here are the reader and the value formatting they share, with
- * libblkid's conventions: labels lose trailing white space, an all-zero
- * UUID is no UUID, GUIDs are lower case.
+ * tables.  The probes themselves live in raid.c, fs.c and table.c; here are
+ * the reader and the value formatting they share, with libblkid's
+ * conventions: labels lose trailing white space, an all-zero UUID is no
+ * UUID, GUIDs are lower case.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "init.h"
+#include "probe/internal.h"
 
 /* Exactly len bytes at off, or -EIO (also past the end of the device). */
 int ki_pread(const struct ki_dev *d, uint64_t off, void *buf, size_t len)

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "init.h"
+#include "probe/internal.h"
 
 #define GPT_ENTRIES_MAX (1u << 20) /* bytes of entries we are willing to read */
 #define EBR_MAX 128

@@ -9,7 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "init.h"
+#include "common/extfs.h"
+#include "probe/internal.h"
 
 static void set_fs(struct ki_id *id, const char *type)
 {
@@ -17,48 +18,25 @@ static void set_fs(struct ki_id *id, const char *type)
 	id->usage = KI_USE_FS;
 }
 
-/* ---- ext2/3/4: superblock at 1 KiB ---------------------------------------- */
-
-#define EXT_COMPAT_HAS_JOURNAL 0x0004
-#define EXT_INCOMPAT_JOURNAL_DEV 0x0008
-#define EXT_FLAGS_TEST_FILESYS 0x0004
-/* Features ext2 and ext3 know; anything else makes it ext4. */
-#define EXT2_RO_SUPP 0x0007 /* sparse_super, large_file, btree_dir */
-#define EXT2_INCOMPAT_SUPP 0x0012 /* filetype, meta_bg */
-#define EXT3_INCOMPAT_SUPP 0x0016 /* filetype, recover, meta_bg */
-
-/* libblkid's rules; NULL for the odd ext3-compatible volume that is none. */
-static const char *ext_type(const unsigned char *sb)
-{
-	uint32_t compat = ki_le32(sb + 0x5c), incompat = ki_le32(sb + 0x60);
-	uint32_t ro = ki_le32(sb + 0x64);
-
-	if (incompat & EXT_INCOMPAT_JOURNAL_DEV)
-		return "jbd";
-	if (ki_le32(sb + 0x160) & EXT_FLAGS_TEST_FILESYS)
-		return "ext4dev";
-	if ((ro & ~EXT2_RO_SUPP) || (incompat & ~EXT3_INCOMPAT_SUPP))
-		return "ext4";
-	if (compat & EXT_COMPAT_HAS_JOURNAL)
-		return "ext3";
-	return incompat & ~EXT2_INCOMPAT_SUPP ? NULL : "ext2";
-}
+/* ---- ext2/3/4: superblock at 1 KiB, the type by common/extfs.h ----------- */
 
 static int probe_ext(const struct ki_dev *d, struct ki_id *id)
 {
 	unsigned char sb[1024];
 	const char *type;
 
-	if (ki_pread(d, 1024, sb, sizeof(sb)) < 0 || ki_le16(sb + 0x38) != 0xef53)
+	if (ki_pread(d, KC_EXT_SB_OFFSET, sb, sizeof(sb)) < 0 ||
+	    ki_le16(sb + KC_EXT_OFF_MAGIC) != KC_EXT_MAGIC)
 		return 0;
-	type = ext_type(sb);
+	type = kc_ext_type(ki_le32(sb + KC_EXT_OFF_COMPAT), ki_le32(sb + KC_EXT_OFF_INCOMPAT),
+			   ki_le32(sb + KC_EXT_OFF_RO_COMPAT), ki_le32(sb + KC_EXT_OFF_FLAGS));
 	if (type == NULL)
 		return 0;
 	set_fs(id, type);
 	if (strcmp(type, "jbd") == 0)
 		id->usage = KI_USE_OTHER; /* an external journal, not mountable */
-	ki_id_uuid(id->uuid, sizeof(id->uuid), sb + 0x68);
-	ki_id_set(id->label, sizeof(id->label), sb + 0x78, 16);
+	ki_id_uuid(id->uuid, sizeof(id->uuid), sb + KC_EXT_OFF_UUID);
+	ki_id_set(id->label, sizeof(id->label), sb + KC_EXT_OFF_LABEL, 16);
 	return 1;
 }
 

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "init.h"
+#include "probe/internal.h"
 
 #define MD_MAGIC 0xa92b4efcu
 #define MD_RESERVED 65536u
