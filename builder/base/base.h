@@ -156,7 +156,8 @@ unsigned kd_cpu_count(void);
  * them); stops handing out work after the first failure and returns it. */
 int kd_parallel_for(size_t n, unsigned threads, kd_work_fn fn, void *data);
 
-/* ---- name.c: module and alias names (kmod's rules) -------------------------- */
+/* ---- name.c: module and alias names: common/modname.h's rules, which the
+ * init shares (the builder's copy went: it wrote past out on "[...]") ------- */
 /* Module names: '-' -> '_', stop at '.' (kmod's modname_normalize). */
 void kd_modname_normalize(const char *in, char *out, size_t outsz);
 /* From a path: basename without any ".ko[.xz|.zst|.gz]". */
