@@ -311,8 +311,8 @@ static int collect_all(struct collect *c, const struct kd_wants *w)
 		kd_modname_normalize(c->o->omit[i], norm, sizeof(norm));
 		err = kd_map_put(&c->omitted, norm, 0);
 	}
-	for (i = 0; i < w->n && err == 0; i++)
-		err = add_want(c, &w->v[i]);
+	for (i = 0; i < kd_wants_count(w) && err == 0; i++)
+		err = add_want(c, kd_wants_at(w, i));
 	/* nodes are appended while expanding: the loop reaches them too */
 	for (i = 0; i < c->n && err == 0; i++)
 		err = expand_node(c, (uint32_t)i);

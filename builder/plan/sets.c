@@ -103,49 +103,6 @@ static int names_add(struct names *l, const char *name, const char *reason)
 	return 0;
 }
 
-/* ---- wants ------------------------------------------------------------ */
-
-int kd_wants_add(struct kd_wants *w, const char *name, const char *reason, unsigned flags)
-{
-	struct kd_want *it;
-	uint32_t idx;
-	int err;
-
-	/* the first reason stays; the flags add up */
-	if (kd_map_get(&w->index, name, &idx)) {
-		w->v[idx].flags |= flags;
-		return 0;
-	}
-	if (w->n == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 64;
-		void *p = realloc(w->v, cap * sizeof(*w->v));
-
-		if (p == NULL)
-			return -ENOMEM;
-		w->v = p;
-		w->cap = cap;
-	}
-	err = kd_map_put(&w->index, name, (uint32_t)w->n);
-	if (err < 0)
-		return err;
-	it = &w->v[w->n++];
-	it->name = kd_xstrdup(name);
-	it->reason = kd_xstrdup(reason);
-	it->flags = flags;
-	return 0;
-}
-
-void kd_wants_free(struct kd_wants *w)
-{
-	for (size_t i = 0; i < w->n; i++) {
-		free(w->v[i].name);
-		free(w->v[i].reason);
-	}
-	free(w->v);
-	kd_map_free(&w->index);
-	memset(w, 0, sizeof(*w));
-}
-
 /* ---- parsing ------------------------------------------------------------ */
 
 static bool set_name_ok(const char *s)
