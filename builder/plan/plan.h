@@ -40,11 +40,12 @@ static inline const struct kd_want *kd_wants_at(const struct kd_wants *w, size_t
 /* ---- sets.c: module sets (modules-sets/NAME.set, default.list) -------- */
 struct kd_sets;
 /* dirs are searched in order: the first NAME.set found defines set NAME.
- * cache (may be NULL) keeps the modules read for symbol: entries. */
+ * cache (may be NULL) keeps the modules read for symbol: entries.  Returns 0. */
 int kd_sets_new(struct kd_ctx *ctx, const char *const *dirs, size_t n_dirs,
 		struct kd_modcache *cache, struct kd_sets **out);
 void kd_sets_free(struct kd_sets *s);
-/* Define set NAME from text, as if read from filename (tests use it). */
+/* Define set NAME from text, as if read from filename (tests use it); a set
+ * defined already keeps its first definition.  Errors: "FILE line N: ...". */
 int kd_sets_parse(struct kd_sets *s, const char *name, const char *filename,
 		  const char *text);
 /* Append the modules of set NAME, reason "set X" (X: the set listing it). */
