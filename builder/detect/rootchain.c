@@ -312,6 +312,27 @@ static const struct tag tags[] = {
 	{ "PARTLABEL=", "by-partlabel" },
 };
 
+static bool spec_to_name(struct kd_detector *r, const char *spec, char *name, size_t size);
+
+/* TAG=VALUE without its udev link (no udev: a container, a rescue system):
+ * blkid probes the devices.  The live system only: a fixture's devices are
+ * not the host's. */
+static bool spec_by_blkid(struct kd_detector *r, const char *spec, char *name, size_t size)
+{
+	const char *const argv[] = { "blkid", "-l", "-o", "device", "-t", spec, NULL };
+	struct kd_str out = { 0 };
+	bool got = false;
+
+	if (*r->sysroot == '\0' && run_tool(argv, &out) == 0 && out.s) {
+		out.s[strcspn(out.s, "\n")] = '\0';
+		KD_DBG(kd_ctx_log(r->ctx), "%s: no /dev/disk link; blkid names %s", spec, out.s);
+		/* /dev/NAME or /dev/mapper/NAME, resolved as any device path */
+		got = strncmp(out.s, "/dev/", 5) == 0 && spec_to_name(r, out.s, name, size);
+	}
+	kd_str_free(&out);
+	return got;
+}
+
 /*
  * The builder's one root-spec resolver: a root= or fstab spec (/dev/NAME,
  * /dev/disk/by-*, /dev/VG/LV, /dev/mapper/NAME, UUID=, LABEL=, PARTUUID=,
@@ -329,7 +350,7 @@ static bool spec_to_name(struct kd_detector *r, const char *spec, char *name, si
 		rel = kd_xasprintf("/dev/disk/%s/%s", tags[i].dir, spec + n);
 		got = link_name(r, rel, name, size);
 		free(rel);
-		return got;
+		return got || spec_by_blkid(r, spec, name, size);
 	}
 	if (strncmp(spec, "/dev/", 5) != 0)
 		return false;
@@ -883,8 +904,8 @@ static int find_root(struct chain *c, char *name, size_t size, char *type, size_
 		*given = o->root_device;
 		if (!spec_to_name(r, o->root_device, name, size)) {
 			KD_ERR(kd_ctx_log(r->ctx), "--root-device %s: no such block device under %s "
-			       "(sys/class/block, dev/disk/by-*)", o->root_device,
-			       *r->sysroot ? r->sysroot : "/");
+			       "(sys/class/block, dev/disk/by-*%s)", o->root_device,
+			       *r->sysroot ? r->sysroot : "/", *r->sysroot ? "" : ", blkid");
 			return -ENOENT;
 		}
 		/* its type: whatever has it mounted, else fstab, else the superblock */
