@@ -454,7 +454,7 @@ static int walk(struct kd_detector *r, struct kd_olist *list, int dfd, struct kd
 		dv->path = kd_xstrdup(rel->s);
 		dv->ma = kd_xstrdup(buf);
 	}
-	for (size_t i = 0; i < n && err == 0; i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct stat sb;
 		int sub;
 
@@ -468,6 +468,8 @@ static int walk(struct kd_detector *r, struct kd_olist *list, int dfd, struct kd
 		err = walk(r, list, sub, rel, depth + 1);
 		rel->len = len;
 		rel->s[len] = '\0';
+		if (err < 0)
+			break;
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -517,7 +519,7 @@ static int walk_devices(struct kd_detector *r)
 				needed_by[j] = dv->path;
 		}
 	}
-	for (size_t i = 0; i < list.n && err == 0; i++) {
+	for (size_t i = 0; i < list.n; i++) {
 		const struct dev *dv = kd_olist_at(&list, i);
 
 		if (kd_map_get(&r->seen, dv->path, NULL))
@@ -526,6 +528,8 @@ static int walk_devices(struct kd_detector *r)
 			err = parent_device(r, dv->path, dv->ma, needed_by[i]);
 		else
 			err = device(r, dv->path, dv->ma);
+		if (err < 0)
+			break;
 	}
 	free(needed_by);
 out:
@@ -556,7 +560,9 @@ int kd_detect_run(struct kd_ctx *ctx, const struct kd_detect_opts *o, struct kd_
 	}
 	r.sysroot_real = kd_xstrdup(*r.sysroot && strcmp(real, "/") != 0 ? real : "");
 	err = kd_rootchain_run(&r);
-	if (err == 0 && r.policy)
+	if (err < 0)
+		goto out;
+	if (r.policy)
 		err = walk_devices(&r);
 out:
 	kd_detect_finish(&r);

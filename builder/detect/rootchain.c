@@ -194,10 +194,13 @@ static int load_table(struct chain *c, const char *path, bool info, struct mnts 
 	struct kd_str t = { 0 };
 	int err = read_text(c->r->ctx, path, &t);
 
-	if (err == 0 && info)
+	if (err < 0)
+		goto out;
+	if (info)
 		parse_mountinfo(c->r->ctx, path, &t, m);
-	else if (err == 0)
+	else
 		parse_fstab(c->r->ctx, path, &t, m);
+out:
 	kd_str_free(&t);
 	return err;
 }
@@ -682,12 +685,14 @@ static int walk_up(struct chain *c, const char *prefix, const char *dev, const c
 	int err = 0;
 
 	snprintf(path, sizeof(path), "%s", dir);
-	while (err == 0 && strlen(path) > toplen) {
+	while (strlen(path) > toplen) {
 		char ma[4096], *p = kd_xasprintf("%s/modalias", path), *slash;
 
 		if (kd_detect_read(p, ma, sizeof(ma)) > 0)
 			err = chain_device(c, prefix, dev, path, ma);
 		free(p);
+		if (err < 0)
+			break;
 		slash = strrchr(path, '/');
 		if (slash == NULL)
 			break;
@@ -766,10 +771,12 @@ static int block_chain(struct chain *c, const char *prefix, const char *name, in
 	n = scandir(p, &slaves, not_dot, alphasort);
 	free(p);
 	for (int i = 0; i < n; i++) {
-		if (err == 0)
-			err = block_chain(c, prefix, slaves[i]->d_name, depth + 1);
-		free(slaves[i]);
+		err = block_chain(c, prefix, slaves[i]->d_name, depth + 1);
+		if (err < 0)
+			break;
 	}
+	for (int i = 0; i < n; i++)
+		free(slaves[i]);
 	free(slaves);
 	return err;
 }

@@ -239,7 +239,9 @@ static int add_want(struct collect *c, const struct kd_want *w)
 	size_t added = 0, builtin = 0, found;
 	int err = kd_lookup(c->ctx, w->name, &l);
 
-	for (size_t i = 0; i < l.n && err == 0; i++) {
+	if (err < 0)
+		goto fail;
+	for (size_t i = 0; i < l.n; i++) {
 		uint32_t mod = l.insts[i]->mod, idx;
 		const char *om;
 
@@ -252,7 +254,7 @@ static int add_want(struct collect *c, const struct kd_want *w)
 			KD_ERR(kd_ctx_log(c->ctx), "--add %s: module '%s' needs '%s', which --omit leaves out",
 			       w->name, mod_name(c->ctx, mod), om);
 			err = -EINVAL;
-			break;
+			goto fail;
 		}
 		if (om) {
 			KD_INFO(kd_ctx_log(c->ctx), "%s: '%s' left out: --omit %s", w->reason,
@@ -272,8 +274,6 @@ static int add_want(struct collect *c, const struct kd_want *w)
 	}
 	found = l.n;
 	kd_lookup_free(&l);
-	if (err < 0)
-		return err;
 	if (added == 0 && builtin > 0)
 		KD_INFO(kd_ctx_log(c->ctx), "%s: '%s' is built into kernel %s", w->reason, w->name,
 			kd_ctx_kver(c->ctx));
@@ -286,6 +286,9 @@ static int add_want(struct collect *c, const struct kd_want *w)
 			kd_ctx_kver(c->ctx));
 	}
 	return 0;
+fail:
+	kd_lookup_free(&l);
+	return err;
 }
 
 static int collect_all(struct collect *c, const struct kd_wants *w)

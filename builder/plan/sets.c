@@ -226,8 +226,11 @@ int kd_sets_parse(struct kd_sets *s, const char *name, const char *filename,
 	st->name = kd_xstrdup(name);
 	st->file = kd_xstrdup(filename);
 	kd_lines_init(&l, st->file, text, strlen(text), false);
-	while (err == 0 && (line = kd_lines_next(&l)) != NULL)
+	while ((line = kd_lines_next(&l)) != NULL) {
 		err = parse_line(s, st, &l, line);
+		if (err < 0)
+			break;
+	}
 	kd_lines_free(&l);
 	if (err < 0) {
 		set_free(st);
@@ -399,13 +402,18 @@ static int match_symbol(struct kd_sets *s, const struct entry *e, const char *re
 			cand[n++] = (uint32_t)i;
 	/* reading the files is the slow part: all at once, in parallel */
 	err = kd_modcache_load(s->cache, cand, n);
-	for (i = 0; i < n && err == 0; i++) {
+	if (err < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
 		const struct kd_symbols *sy;
 
 		err = syms_get(s, cand[i], &sy);
-		if (err == 0 && uses_symbol(sy, e->arg))
+		if (err < 0)
+			goto out;
+		if (uses_symbol(sy, e->arg))
 			kd_wants_add(out, db->mods[cand[i]].name, reason, 0);
 	}
+out:
 	free(cand);
 	return err;
 }
