@@ -714,7 +714,7 @@ static int build(struct build_args *a, struct kd_ctx *ctx, double t0)
 		po.default_root = detected.root_spec;
 	if (err == 0)
 		err = want_sets(a, ctx, &cache, &w);
-	KD_DBG(kd_ctx_log(ctx), "sets expanded: %zu names, %.0f ms", w.n, now_ms() - t0);
+	KD_DBG(kd_ctx_log(ctx), "sets expanded: %zu names, %.0f ms", kd_wants_count(&w), now_ms() - t0);
 	if (err == 0)
 		err = kd_plan_build(ctx, &w, &po, &plan);
 	KD_DBG(kd_ctx_log(ctx), "plan computed: %zu modules, %.0f ms", plan.n, now_ms() - t0);

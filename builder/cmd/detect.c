@@ -65,7 +65,8 @@ int kd_cmd_detect(int argc, char **argv)
 	};
 	struct kd_detect_opts o = { 0 };
 	struct kd_detect d = { 0 };
-	struct kd_str text = { 0 }, fstab = { 0 };
+	struct kd_str text = { 0 };
+	char *fstab = NULL;
 	struct kd_cli cli;
 	struct kd_ctx *ctx = NULL;
 	int opt, rc;
@@ -106,21 +107,21 @@ int kd_cmd_detect(int argc, char **argv)
 		return 2;
 	}
 	/* a chroot: its fstab names the root (the running system's is another) */
-	if (o.sysroot == NULL && o.fstab == NULL && cli.opts.root && *cli.opts.root) {
-		kd_str_printf(&fstab, "%s/etc/fstab", cli.opts.root);
-		o.fstab = fstab.s;
-	}
+	if (o.sysroot == NULL && o.fstab == NULL && cli.opts.root && *cli.opts.root)
+		o.fstab = fstab = kd_xasprintf("%s/etc/fstab", cli.opts.root);
 	if (kd_cli_open(&cli, &ctx) < 0) {
-		kd_str_free(&fstab);
+		free(fstab);
 		return 2;
 	}
 	rc = kd_detect_run(ctx, &o, &d) < 0 ? 1 : 0;
-	if (rc == 0 && kd_detect_format(&d, &text) == 0)
+	if (rc == 0) {
+		kd_detect_format(&d, &text);
 		fputs(text.s, stdout);
+	}
 	if (fflush(stdout) != 0)
 		rc = 1;
 	kd_str_free(&text);
-	kd_str_free(&fstab);
+	free(fstab);
 	kd_detect_free(&d);
 	kd_ctx_free(ctx);
 	return rc;

@@ -32,210 +32,6 @@
 #define MODALIAS_MAX 8192 /* cpu modaliases list every feature: ~2 KB */
 #define MODALIAS_SHOWN 96 /* of a modalias in a skip's reason */
 
-char *kd_detect_path(struct kd_detector *r, const char *rel)
-{
-	struct kd_str s = { 0 };
-
-	if (kd_str_printf(&s, "%s%s", r->sysroot, rel) < 0) {
-		kd_str_free(&s);
-		return NULL;
-	}
-	return s.s;
-}
-
-int kd_detect_read(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	if (n < 0) {
-		n = -errno;
-		close(fd);
-		return (int)n;
-	}
-	close(fd);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
-		n--;
-	buf[n] = '\0';
-	return (int)n;
-}
-
-/* ---- results ------------------------------------------------------------ */
-
-static int add_item(struct kd_detector *r, const char *module, const char *reason,
-		    bool builtin, bool root)
-{
-	struct kd_detect *d = r->out;
-	struct kd_detect_item *it;
-	uint32_t idx;
-	int err;
-
-	if (kd_map_get(&r->items, module, &idx)) {
-		struct kd_str s = { 0 };
-		const char *old;
-
-		it = &d->items[idx];
-		it->root |= root;
-		/* the same reason twice (two paths to one device) says nothing new */
-		for (old = it->reason; (old = strstr(old, reason)) != NULL; old++) {
-			size_t n = strlen(reason);
-
-			if ((old == it->reason || old[-1] == ' ') && (old[n] == '\0' || old[n] == ';'))
-				return 0;
-		}
-		if (kd_str_printf(&s, "%s; %s", it->reason, reason) < 0) {
-			kd_str_free(&s);
-			return -ENOMEM;
-		}
-		free(it->reason);
-		it->reason = s.s;
-		return 0;
-	}
-	if (d->n_items == r->cap_items) {
-		size_t cap = r->cap_items ? r->cap_items * 2 : 16;
-		void *p = realloc(d->items, cap * sizeof(*d->items));
-
-		if (p == NULL)
-			return -ENOMEM;
-		d->items = p;
-		r->cap_items = cap;
-	}
-	err = kd_map_put(&r->items, module, (uint32_t)d->n_items);
-	if (err < 0)
-		return err;
-	it = &d->items[d->n_items++];
-	it->module = kd_xstrdup(module);
-	it->reason = kd_xstrdup(reason);
-	it->builtin = builtin;
-	it->root = root;
-	return 0;
-}
-
-int kd_detect_skip(struct kd_detector *r, const char *what, const char *why)
-{
-	struct kd_detect *d = r->out;
-
-	for (size_t i = 0; i < d->n_skips; i++)
-		if (strcmp(d->skips[i].what, what) == 0 && strcmp(d->skips[i].why, why) == 0)
-			return 0;
-	if (d->n_skips == r->cap_skips) {
-		size_t cap = r->cap_skips ? r->cap_skips * 2 : 16;
-		void *p = realloc(d->skips, cap * sizeof(*d->skips));
-
-		if (p == NULL)
-			return -ENOMEM;
-		d->skips = p;
-		r->cap_skips = cap;
-	}
-	d->skips[d->n_skips].what = kd_xstrdup(what);
-	d->skips[d->n_skips].why = kd_xstrdup(why);
-	d->n_skips++;
-	return 0;
-}
-
-int kd_detect_alias(struct kd_detector *r, const char *alias, const char *reason, bool root)
-{
-	struct kd_moddb *db = kd_ctx_db(r->ctx);
-	struct kd_lookup l;
-	int err = kd_lookup(r->ctx, alias, &l), found = 0;
-
-	if (err < 0)
-		return err;
-	for (size_t i = 0; i < l.n && err == 0; i++) {
-		const struct kd_module *m = &db->mods[l.insts[i]->mod];
-		bool builtin = l.insts[i]->builtin || m->builtin;
-		struct kd_str why = { 0 };
-
-		if (!builtin && !m->in_dep) {
-			/* a modprobe.d alias naming a module the kernel lacks */
-			struct kd_str what = { 0 };
-
-			kd_str_printf(&what, "module %s", m->name);
-			kd_str_printf(&why, "%s: a modprobe.d alias names it, but %s has no such "
-				      "module", reason, kd_ctx_kver(r->ctx));
-			err = what.s && why.s ? kd_detect_skip(r, what.s, why.s) : -ENOMEM;
-			kd_str_free(&what);
-			kd_str_free(&why);
-			continue;
-		}
-		if (!builtin && !root && kd_module_blacklisted(r->ctx, l.insts[i]->mod)) {
-			struct kd_str what = { 0 };
-
-			kd_str_printf(&what, "module %s", m->name);
-			kd_str_printf(&why, "blacklisted in modprobe.d (wanted by %s)", reason);
-			err = what.s && why.s ? kd_detect_skip(r, what.s, why.s) : -ENOMEM;
-			kd_str_free(&what);
-			kd_str_free(&why);
-			continue;
-		}
-		if (root && kd_module_blacklisted(r->ctx, l.insts[i]->mod))
-			KD_WARN(kd_ctx_log(r->ctx), "%s is blacklisted in modprobe.d but the root needs it (%s): "
-				"it stays in the image", m->name, reason);
-		err = add_item(r, m->name, reason, builtin, root);
-		found++;
-	}
-	kd_lookup_free(&l);
-	return err < 0 ? err : found;
-}
-
-/* The running kernel's driver bound to a device, as a module name of the
- * target: "driver/module" when sysfs has it, else the driver's own name. */
-static int bound_driver(struct kd_detector *r, const char *dev, char *name, size_t size)
-{
-	struct kd_str p = { 0 };
-	char target[PATH_MAX];
-	ssize_t n = -1;
-	const char *base;
-
-	kd_str_printf(&p, "%s%s/driver/module", r->sysroot, dev);
-	if (p.s)
-		n = readlink(p.s, target, sizeof(target) - 1);
-	kd_str_free(&p);
-	if (n <= 0) {
-		kd_str_printf(&p, "%s%s/driver", r->sysroot, dev);
-		if (p.s)
-			n = readlink(p.s, target, sizeof(target) - 1);
-		kd_str_free(&p);
-	}
-	if (n <= 0)
-		return 0;
-	target[n] = '\0';
-	base = strrchr(target, '/');
-	kd_modname_normalize(base ? base + 1 : target, name, size);
-	return 1;
-}
-
-/*
- * A device no alias of the target matches.  Built-in drivers' device tables
- * are not in modules.builtin.modinfo (Debian's 6.1 and 6.12 list only
- * MODULE_ALIAS lines), so a driver the target builds in cannot be found by
- * its modalias.  The running kernel's bound driver names a candidate, and
- * the target's modules.builtin decides: built in there, nothing to add.
- * Returns 1 with an item added, 0 when the target has no such built-in.
- */
-int kd_detect_builtin_fallback(struct kd_detector *r, const char *dev, const char *reason,
-			       bool root)
-{
-	struct kd_moddb *db = kd_ctx_db(r->ctx);
-	char name[256];
-	struct kd_str s = { 0 };
-	int mod, err;
-
-	if (!bound_driver(r, dev, name, sizeof(name)))
-		return 0;
-	mod = kd_module_find(r->ctx, name);
-	if (mod < 0 || !db->mods[mod].builtin)
-		return 0;
-	kd_str_printf(&s, "%s (no alias of %s matches; the running kernel's driver %s is "
-		      "built into %s)", reason, kd_ctx_kver(r->ctx), name, kd_ctx_kver(r->ctx));
-	err = s.s ? add_item(r, name, s.s, true, root) : -ENOMEM;
-	kd_str_free(&s);
-	return err < 0 ? err : 1;
-}
-
 /* ---- device classes ------------------------------------------------------ */
 
 enum dev_class { CLASS_NONE = 0, CLASS_BY_MODULE = -1 };
@@ -444,13 +240,11 @@ static const char *class_label(int cls)
 
 /* ---- the device walk ---------------------------------------------------- */
 
-static int skip_device(struct kd_detector *r, const char *dev, const char *ma, const char *why,
-		       const struct kd_lookup *l)
+static void skip_device(struct kd_detector *r, const char *dev, const char *ma, const char *why,
+			const struct kd_lookup *l)
 {
-	struct kd_str what = { 0 }, s = { 0 };
-	int err;
+	struct kd_str s = { 0 };
 
-	kd_str_printf(&what, "%s", dev);
 	if (strlen(ma) > MODALIAS_SHOWN) /* cpu modaliases list every feature */
 		kd_str_printf(&s, "%s (%.*s... %zu bytes)", why, MODALIAS_SHOWN, ma, strlen(ma));
 	else
@@ -465,17 +259,15 @@ static int skip_device(struct kd_detector *r, const char *dev, const char *ma, c
 		if (j == i)
 			kd_str_printf(&s, "%s%s", i ? " " : "; would be ", name);
 	}
-	err = what.s && s.s ? kd_detect_skip(r, what.s, s.s) : -ENOMEM;
-	kd_str_free(&what);
+	kd_detect_skip(r, dev, s.s);
 	kd_str_free(&s);
-	return err;
 }
 
 static int device(struct kd_detector *r, const char *dev, const char *ma)
 {
 	struct kd_moddb *db = kd_ctx_db(r->ctx);
 	struct kd_lookup l;
-	char what[160], out_why[256];
+	char what[160], why[256], out_why[256];
 	size_t n_out = 0; /* insts left out, moved to the front of l */
 	int cls, err;
 
@@ -484,83 +276,69 @@ static int device(struct kd_detector *r, const char *dev, const char *ma)
 	cls = class_of_alias(ma, what, sizeof(what));
 	err = kd_lookup(r->ctx, ma, &l);
 	if (err < 0)
-		return err;
+		goto out;
 	if (l.n == 0) {
-		char why[256];
-
 		if (cls > 0 && (r->policy & (unsigned)cls)) {
-			struct kd_str reason = { 0 };
+			char *reason = kd_xasprintf("device %s (%s): %s", dev, class_label(cls), ma);
+			bool builtin = kd_detect_builtin_fallback(r, dev, reason, false);
 
-			kd_str_printf(&reason, "device %s (%s): %s", dev, class_label(cls), ma);
-			err = reason.s ? kd_detect_builtin_fallback(r, dev, reason.s, false)
-				       : -ENOMEM;
-			kd_str_free(&reason);
-			if (err != 0)
+			free(reason);
+			if (builtin)
 				goto out;
 		}
 		snprintf(why, sizeof(why), "%s: no module or built-in driver of %s matches",
 			 what, kd_ctx_kver(r->ctx));
-		err = skip_device(r, dev, ma, why, NULL);
+		skip_device(r, dev, ma, why, NULL);
 		goto out;
 	}
 	if (cls == CLASS_NONE || (cls > 0 && !(r->policy & (unsigned)cls))) {
-		char why[256];
-
 		snprintf(why, sizeof(why), "%s: %s", what,
 			 cls == CLASS_NONE ? "not needed to boot" : "class left out by the policy");
-		err = skip_device(r, dev, ma, why, &l);
+		skip_device(r, dev, ma, why, &l);
 		goto out;
 	}
-	for (size_t i = 0; i < l.n && err >= 0; i++) {
+	for (size_t i = 0; i < l.n; i++) {
 		const struct kd_module *m = &db->mods[l.insts[i]->mod];
-		int c = cls;
+		bool builtin = l.insts[i]->builtin || m->builtin;
 		const char *name = class_label(cls);
+		char *reason;
+		int c = cls;
 
 		if (c == CLASS_BY_MODULE)
 			c = class_of_module(m, &name);
 		if (c == CLASS_NONE || !(r->policy & (unsigned)c)) {
 			/* one skip for the device, naming every module left out */
-			if (n_out == 0) {
-				const char *bi = l.insts[i]->builtin || m->builtin ? ", built in" : "";
-
-				snprintf(out_why, sizeof(out_why), "%s (%s%s): %s", what, name, bi,
+			if (n_out == 0)
+				snprintf(out_why, sizeof(out_why), "%s (%s%s): %s", what, name,
+					 builtin ? ", built in" : "",
 					 c == CLASS_NONE ? "not needed to boot"
 							 : "class left out by the policy");
-			}
 			l.insts[n_out++] = l.insts[i];
 			continue;
 		}
-		if (!(l.insts[i]->builtin || m->builtin) &&
-		    kd_module_blacklisted(r->ctx, l.insts[i]->mod)) {
-			struct kd_str mod = { 0 }, why = { 0 };
+		if (!builtin && kd_module_blacklisted(r->ctx, l.insts[i]->mod)) {
+			char *mod = kd_xasprintf("module %s", m->name);
+			char *bl = kd_xasprintf("blacklisted in modprobe.d (wanted by device %s: %s)",
+						dev, ma);
 
-			kd_str_printf(&mod, "module %s", m->name);
-			kd_str_printf(&why, "blacklisted in modprobe.d (wanted by device %s: %s)",
-				      dev, ma);
-			err = mod.s && why.s ? kd_detect_skip(r, mod.s, why.s) : -ENOMEM;
-			kd_str_free(&mod);
-			kd_str_free(&why);
+			kd_detect_skip(r, mod, bl);
+			free(mod);
+			free(bl);
 			continue;
 		}
 		/* the exact module, not the alias again: keeps one module per reason */
-		{
-			struct kd_str reason = { 0 };
-
-			kd_str_printf(&reason, "device %s (%s): %s", dev, name, ma);
-			err = reason.s ? add_item(r, m->name, reason.s,
-						  l.insts[i]->builtin || m->builtin, false)
-				       : -ENOMEM;
-			kd_str_free(&reason);
-		}
+		reason = kd_xasprintf("device %s (%s): %s", dev, name, ma);
+		kd_detect_add(r, m->name, reason, builtin, false);
+		free(reason);
 	}
-	if (err >= 0 && n_out) {
+	if (n_out) {
 		struct kd_lookup left = { .insts = l.insts, .n = n_out };
 
-		err = skip_device(r, dev, ma, out_why, &left);
+		skip_device(r, dev, ma, out_why, &left);
 	}
 out:
 	kd_lookup_free(&l);
-	return err < 0 ? err : 0;
+	return err;
 }
 
 /* Would device() keep a module for this device? */
@@ -574,9 +352,11 @@ static bool kept(struct kd_detector *r, const char *dev, const char *ma)
 
 	if (cls == CLASS_NONE || (cls > 0 && !(r->policy & (unsigned)cls)))
 		return false;
-	if (kd_lookup(r->ctx, ma, &l) < 0)
+	if (kd_lookup(r->ctx, ma, &l) < 0) {
+		kd_lookup_free(&l);
 		return false;
-	if (l.n == 0 && cls > 0 && bound_driver(r, dev, name, sizeof(name))) {
+	}
+	if (l.n == 0 && cls > 0 && kd_detect_bound_driver(r, dev, name, sizeof(name))) {
 		int mod = kd_module_find(r->ctx, name);
 
 		keep = mod >= 0 && db->mods[mod].builtin;
@@ -597,15 +377,11 @@ static bool kept(struct kd_detector *r, const char *dev, const char *ma)
 static int parent_device(struct kd_detector *r, const char *dev, const char *ma,
 			 const char *child)
 {
-	struct kd_str reason = { 0 };
-	int n;
+	char *reason = kd_xasprintf("device %s (parent of %s): %s", dev, child, ma);
+	int n = kd_detect_alias(r, ma, reason, false);
 
-	kd_str_printf(&reason, "device %s (parent of %s): %s", dev, child, ma);
-	if (reason.s == NULL)
-		return -ENOMEM;
-	n = kd_detect_alias(r, ma, reason.s, false);
 	if (n == 0)
-		n = kd_detect_builtin_fallback(r, dev, reason.s, false);
+		n = kd_detect_builtin_fallback(r, dev, reason, false);
 	if (n == 0 && strncmp(ma, "pci:", 4) == 0 && hex_field(ma, "bc") == 0x06)
 		n = 1; /* a PCI bridge: the PCI core drives it */
 	if (n == 0) {
@@ -613,9 +389,9 @@ static int parent_device(struct kd_detector *r, const char *dev, const char *ma,
 
 		snprintf(why, sizeof(why), "parent of %s: no module or built-in driver of %s "
 			 "matches", child, kd_ctx_kver(r->ctx));
-		n = skip_device(r, dev, ma, why, NULL);
+		skip_device(r, dev, ma, why, NULL);
 	}
-	kd_str_free(&reason);
+	free(reason);
 	return n < 0 ? n : 0;
 }
 
@@ -624,51 +400,30 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Directories only, never through a symlink (sysfs is full of loops). */
-/* Every device with a modalias, in walk order (sorted: parents first). */
-struct devlist {
-	char **dev, **ma;
-	size_t n, cap;
-	struct kd_map index; /* dev -> position */
+/* A device with a modalias; walk order is sorted, so parents come first. */
+struct dev {
+	char *path, *ma;
 };
 
-static int devlist_add(struct devlist *l, const char *dev, const char *ma)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		void *a = realloc(l->dev, cap * sizeof(*l->dev)), *b;
-
-		if (a == NULL)
-			return -ENOMEM;
-		l->dev = a;
-		b = realloc(l->ma, cap * sizeof(*l->ma));
-		if (b == NULL)
-			return -ENOMEM;
-		l->ma = b;
-		l->cap = cap;
-	}
-	l->dev[l->n] = kd_xstrdup(dev);
-	l->ma[l->n] = kd_xstrdup(ma);
-	return kd_map_put(&l->index, dev, (uint32_t)l->n++) < 0 ? -ENOMEM : 0;
-}
-
-static void devlist_free(struct devlist *l)
+static void devlist_free(struct kd_olist *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
-		free(l->dev[i]);
-		free(l->ma[i]);
+		struct dev *d = kd_olist_at(l, i);
+
+		free(d->path);
+		free(d->ma);
 	}
-	free(l->dev);
-	free(l->ma);
-	kd_map_free(&l->index);
+	kd_olist_free(l);
 }
 
-static int walk(struct kd_detector *r, struct devlist *list, int dfd, struct kd_str *rel,
+/* Every device with a modalias below dfd (rel: its path), into list.
+ * Directories only, never through a symlink (sysfs is full of loops). */
+static int walk(struct kd_detector *r, struct kd_olist *list, int dfd, struct kd_str *rel,
 		int depth)
 {
 	DIR *d;
 	struct dirent *de;
-	char **names = NULL;
+	char **names = NULL, buf[MODALIAS_MAX];
 	size_t n = 0, cap = 0, len = rel->len;
 	int err = 0;
 
@@ -687,43 +442,19 @@ static int walk(struct kd_detector *r, struct devlist *list, int dfd, struct kd_
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.' || de->d_type == DT_LNK)
 			continue;
-		if (n == cap) {
-			void *p = realloc(names, (cap = cap ? cap * 2 : 32) * sizeof(*names));
-
-			if (p == NULL) {
-				err = -ENOMEM;
-				break;
-			}
-			names = p;
-		}
+		KD_GROW(names, n, cap);
 		names[n++] = kd_xstrdup(de->d_name);
 	}
-	if (err == 0 && n > 1)
+	if (n > 1)
 		qsort(names, n, sizeof(*names), name_cmp);
 	/* this directory's own modalias first, then what is below it */
-	for (size_t i = 0; i < n && err == 0; i++) {
-		char buf[MODALIAS_MAX];
-		int fd;
+	if (kd_detect_readat(dirfd(d), "modalias", buf, sizeof(buf)) > 0) {
+		struct dev *dv = kd_olist_add(list, rel->s, NULL);
 
-		if (strcmp(names[i], "modalias") != 0)
-			continue;
-		fd = openat(dirfd(d), "modalias", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0)
-			break;
-		{
-			ssize_t got = read(fd, buf, sizeof(buf) - 1);
-
-			close(fd);
-			if (got < 0)
-				break;
-			while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == ' '))
-				got--;
-			buf[got] = '\0';
-		}
-		if (*buf)
-			err = devlist_add(list, rel->s, buf);
+		dv->path = kd_xstrdup(rel->s);
+		dv->ma = kd_xstrdup(buf);
 	}
-	for (size_t i = 0; i < n && err == 0; i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct stat sb;
 		int sub;
 
@@ -733,13 +464,12 @@ static int walk(struct kd_detector *r, struct devlist *list, int dfd, struct kd_
 		sub = openat(dirfd(d), names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sub < 0)
 			continue; /* gone meanwhile, or unreadable: nothing to learn */
-		err = kd_str_printf(rel, "/%s", names[i]);
-		if (err == 0)
-			err = walk(r, list, sub, rel, depth + 1);
-		else
-			close(sub);
+		kd_str_printf(rel, "/%s", names[i]);
+		err = walk(r, list, sub, rel, depth + 1);
 		rel->len = len;
 		rel->s[len] = '\0';
+		if (err < 0)
+			break;
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -752,12 +482,10 @@ static int walk_devices(struct kd_detector *r)
 {
 	char *top = kd_detect_path(r, "/sys/devices");
 	struct kd_str rel = { 0 };
-	struct devlist list = { 0 };
-	const char **needed_by = NULL;
+	struct kd_olist list;
+	const char **needed_by;
 	int fd, err;
 
-	if (top == NULL)
-		return -ENOMEM;
 	fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
@@ -766,59 +494,50 @@ static int walk_devices(struct kd_detector *r)
 		free(top);
 		return err;
 	}
-	err = kd_str_addz(&rel, "/sys/devices");
-	if (err == 0)
-		err = walk(r, &list, fd, &rel, 0);
-	else
-		close(fd);
-	kd_str_free(&rel);
 	free(top);
+	kd_olist_init(&list, sizeof(struct dev));
+	kd_str_addz(&rel, "/sys/devices");
+	err = walk(r, &list, fd, &rel, 0);
+	kd_str_free(&rel);
+	if (err < 0)
+		goto out;
 	/* the parents of what is kept (i2c and usb controllers of a keyboard,
 	 * bus bridges) are kept too: the device cannot appear without them */
-	needed_by = calloc(list.n ? list.n : 1, sizeof(*needed_by));
-	if (err == 0 && needed_by == NULL)
-		err = -ENOMEM;
-	for (size_t i = 0; i < list.n && err == 0; i++) {
+	needed_by = kd_xcalloc(list.n, sizeof(*needed_by));
+	for (size_t i = 0; i < list.n; i++) {
+		const struct dev *dv = kd_olist_at(&list, i);
 		char up[PATH_MAX];
-		uint32_t j;
+		long j;
 
-		if (kd_map_get(&r->seen, list.dev[i], NULL) || !kept(r, list.dev[i], list.ma[i]))
+		if (kd_map_get(&r->seen, dv->path, NULL) || !kept(r, dv->path, dv->ma))
 			continue;
-		snprintf(up, sizeof(up), "%s", list.dev[i]);
+		snprintf(up, sizeof(up), "%s", dv->path);
 		for (char *slash; (slash = strrchr(up, '/')) != NULL && slash != up;) {
 			*slash = '\0';
-			if (kd_map_get(&list.index, up, &j) && needed_by[j] == NULL)
-				needed_by[j] = list.dev[i];
+			j = kd_olist_find(&list, up);
+			if (j >= 0 && needed_by[j] == NULL)
+				needed_by[j] = dv->path;
 		}
 	}
-	for (size_t i = 0; i < list.n && err == 0; i++) {
-		if (kd_map_get(&r->seen, list.dev[i], NULL))
+	for (size_t i = 0; i < list.n; i++) {
+		const struct dev *dv = kd_olist_at(&list, i);
+
+		if (kd_map_get(&r->seen, dv->path, NULL))
 			continue;
-		if (needed_by[i] && !kept(r, list.dev[i], list.ma[i]))
-			err = parent_device(r, list.dev[i], list.ma[i], needed_by[i]);
+		if (needed_by[i] && !kept(r, dv->path, dv->ma))
+			err = parent_device(r, dv->path, dv->ma, needed_by[i]);
 		else
-			err = device(r, list.dev[i], list.ma[i]);
+			err = device(r, dv->path, dv->ma);
+		if (err < 0)
+			break;
 	}
 	free(needed_by);
+out:
 	devlist_free(&list);
 	return err;
 }
 
-/* ---- the entry points ---------------------------------------------------- */
-
-static int item_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct kd_detect_item *)a)->module,
-		      ((const struct kd_detect_item *)b)->module);
-}
-
-static int skip_cmp(const void *pa, const void *pb)
-{
-	const struct kd_detect_skip *a = pa, *b = pb;
-	int c = strcmp(a->what, b->what);
-
-	return c ? c : strcmp(a->why, b->why);
-}
+/* ---- the entry point ----------------------------------------------------- */
 
 int kd_detect_run(struct kd_ctx *ctx, const struct kd_detect_opts *o, struct kd_detect *out)
 {
@@ -827,6 +546,7 @@ int kd_detect_run(struct kd_ctx *ctx, const struct kd_detect_opts *o, struct kd_
 	int err;
 
 	memset(out, 0, sizeof(*out));
+	kd_detect_init(&r);
 	r.policy = o->policy ? o->policy : KD_DETECT_DEFAULT;
 	if (r.policy & KD_DETECT_ROOT_ONLY)
 		r.policy = 0;
@@ -840,52 +560,16 @@ int kd_detect_run(struct kd_ctx *ctx, const struct kd_detect_opts *o, struct kd_
 	}
 	r.sysroot_real = kd_xstrdup(*r.sysroot && strcmp(real, "/") != 0 ? real : "");
 	err = kd_rootchain_run(&r);
-	if (err == 0 && r.policy)
+	if (err < 0)
+		goto out;
+	if (r.policy)
 		err = walk_devices(&r);
-	if (err == 0) {
-		if (out->n_items > 1)
-			qsort(out->items, out->n_items, sizeof(*out->items), item_cmp);
-		if (out->n_skips > 1)
-			qsort(out->skips, out->n_skips, sizeof(*out->skips), skip_cmp);
-	}
 out:
-	kd_map_free(&r.items);
+	kd_detect_finish(&r);
 	kd_map_free(&r.seen);
 	free(r.sysroot);
 	free(r.sysroot_real);
 	if (err < 0)
 		kd_detect_free(out);
-	return err;
-}
-
-void kd_detect_free(struct kd_detect *d)
-{
-	for (size_t i = 0; i < d->n_items; i++) {
-		free(d->items[i].module);
-		free(d->items[i].reason);
-	}
-	for (size_t i = 0; i < d->n_skips; i++) {
-		free(d->skips[i].what);
-		free(d->skips[i].why);
-	}
-	free(d->items);
-	free(d->skips);
-	free(d->root_spec);
-	free(d->root_fstype);
-	free(d->root_source);
-	memset(d, 0, sizeof(*d));
-}
-
-int kd_detect_format(const struct kd_detect *d, struct kd_str *out)
-{
-	int err = kd_str_printf(out, "root %s %s %s\n", d->root_source ? d->root_source : "-",
-				d->root_fstype ? d->root_fstype : "-",
-				d->root_spec ? d->root_spec : "-");
-
-	for (size_t i = 0; i < d->n_items && err == 0; i++)
-		err = kd_str_printf(out, "%s %s: %s\n", d->items[i].builtin ? "builtin" : "module",
-				    d->items[i].module, d->items[i].reason);
-	for (size_t i = 0; i < d->n_skips && err == 0; i++)
-		err = kd_str_printf(out, "skip %s: %s\n", d->skips[i].what, d->skips[i].why);
 	return err;
 }

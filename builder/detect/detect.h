@@ -10,7 +10,7 @@
 #include "base/base.h"
 #include "moddb/moddb.h"
 
-/* ---- detect.c, rootchain.c: what this machine needs (host-only) -------
+/* ---- what this machine needs (host-only) ------------------------------
  * Every modalias under SYSROOT/sys/devices and the root filesystem's chain
  * of block devices, matched against the TARGET kernel's database in ctx
  * (kd_lookup), never the running kernel's driver links or /sys/module. */
@@ -26,7 +26,9 @@ struct kd_detect_opts {
 	const char *sysroot;     /* "" or NULL: the live system; else a fixture root holding
 				    sys/, proc/self/mountinfo, etc/fstab, dev/disk/... */
 	const char *root_device; /* /dev/NAME, UUID=, LABEL=, PARTUUID=, PARTLABEL=,
-				    /dev/disk/by-*, /dev/mapper/NAME; NULL: see fstab */
+				    /dev/disk/by-*, /dev/mapper/NAME (a TAG= without
+				    its udev link: blkid, live system only); NULL:
+				    see fstab */
 	const char *fstab;       /* NULL: SYSROOT/etc/fstab for early mounts, and the root
 				    is mountinfo's '/'; set (the target's fstab when building
 				    in a chroot): its '/' entry names the root */
@@ -57,7 +59,8 @@ void kd_detect_free(struct kd_detect *d);
 /* What `kindling detect` prints (and the image's etc/kindling/detect.txt):
  *   root SOURCE FSTYPE SPEC
  *   module NAME: REASON          (one per item; "builtin NAME: ..." when built in)
- *   skip WHAT: WHY */
+ *   skip WHAT: WHY
+ * Returns 0 (it dies on out of memory): the int goes once no caller tests it. */
 int kd_detect_format(const struct kd_detect *d, struct kd_str *out);
 
 #endif

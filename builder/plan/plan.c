@@ -22,59 +22,61 @@
 
 #define NAME_MAX_LEN 256
 
+/* A growable list of indices. */
+struct u32s {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+static void u32s_push(struct u32s *l, uint32_t val)
+{
+	KD_GROW(l->v, l->n, l->cap);
+	l->v[l->n++] = val;
+}
+
 /* A module of the plan while it is being built. */
 struct node {
 	uint32_t mod;
 	char *reason;
 	uint32_t flags;
-	uint32_t *hard, *pre, *post, *weak; /* node indices */
-	size_t n_hard, n_pre, n_post, n_weak;
-	uint32_t *soft_pred; /* accepted softdep edges: nodes that come first */
-	size_t n_soft_pred;
-	unsigned char mark;  /* DFS state */
+	struct u32s hard, pre, post, weak; /* node indices */
+	struct u32s soft_pred; /* accepted softdep edges: nodes that come first */
+	unsigned char mark;    /* DFS state */
 };
 
 struct collect {
 	struct kd_ctx *ctx;
 	const struct kd_plan_opts *o;
-	struct node *v;
-	size_t n, cap;
-	struct kd_map by_name;   /* module name -> node */
+	struct kd_olist nodes;   /* of struct node, by module name */
 	struct kd_map omitted;   /* --omit names, normalised */
 };
-
-static int push_u32(uint32_t **arr, size_t *n, uint32_t val)
-{
-	void *p = realloc(*arr, (*n + 1) * sizeof(**arr));
-
-	if (p == NULL)
-		return -ENOMEM;
-	*arr = p;
-	(*arr)[(*n)++] = val;
-	return 0;
-}
 
 static const char *mod_name(struct kd_ctx *ctx, uint32_t mod)
 {
 	return kd_ctx_db(ctx)->mods[mod].name;
 }
 
+/* Valid until the next node is added. */
+static struct node *node_at(const struct collect *c, uint32_t i)
+{
+	return kd_olist_at(&c->nodes, i);
+}
+
 static void node_free(struct node *nd)
 {
 	free(nd->reason);
-	free(nd->hard);
-	free(nd->pre);
-	free(nd->post);
-	free(nd->weak);
-	free(nd->soft_pred);
+	free(nd->hard.v);
+	free(nd->pre.v);
+	free(nd->post.v);
+	free(nd->weak.v);
+	free(nd->soft_pred.v);
 }
 
 static void collect_free(struct collect *c)
 {
-	for (size_t i = 0; i < c->n; i++)
-		node_free(&c->v[i]);
-	free(c->v);
-	kd_map_free(&c->by_name);
+	for (uint32_t i = 0; i < c->nodes.n; i++)
+		node_free(node_at(c, i));
+	kd_olist_free(&c->nodes);
 	kd_map_free(&c->omitted);
 }
 
@@ -103,46 +105,34 @@ static bool has_file(struct kd_ctx *ctx, uint32_t mod)
 	return m->in_dep && m->path != NULL;
 }
 
-/* The node of a module, added with reason when new; *idx gets its index. */
-static int node_get(struct collect *c, uint32_t mod, const char *reason, uint32_t *idx)
+/* The index of a module's node, added with reason when new. */
+static uint32_t node_get(struct collect *c, uint32_t mod, const char *reason)
 {
-	struct node *nd;
-	int err;
+	bool added;
+	struct node *nd = kd_olist_add(&c->nodes, mod_name(c->ctx, mod), &added);
 
-	if (kd_map_get(&c->by_name, mod_name(c->ctx, mod), idx))
-		return 0;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		void *p = realloc(c->v, cap * sizeof(*c->v));
-
-		if (p == NULL)
-			return -ENOMEM;
-		c->v = p;
-		c->cap = cap;
+	if (added) {
+		nd->mod = mod;
+		nd->reason = kd_xstrdup(reason);
+		if (kd_module_blacklisted(c->ctx, mod))
+			nd->flags |= KP_MOD_BLACKLISTED;
 	}
-	err = kd_map_put(&c->by_name, mod_name(c->ctx, mod), (uint32_t)c->n);
-	if (err < 0)
-		return err;
-	nd = &c->v[c->n];
-	memset(nd, 0, sizeof(*nd));
-	nd->mod = mod;
-	nd->reason = kd_xstrdup(reason);
-	if (kd_module_blacklisted(c->ctx, mod))
-		nd->flags |= KP_MOD_BLACKLISTED;
-	*idx = (uint32_t)c->n++;
-	return 0;
+	return (uint32_t)kd_olist_find(&c->nodes, mod_name(c->ctx, mod));
 }
 
 /* Modules a softdep/weakdep name resolves to (aliases too); missing ones
  * are ignored, as modprobe does. */
-static int resolve_names(struct collect *c, char **names, size_t n, uint32_t **mods,
-			 size_t *n_mods)
+static int resolve_names(struct collect *c, char **names, size_t n, struct u32s *mods)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct kd_lookup l;
 		int err = kd_lookup(c->ctx, names[i], &l);
 
-		for (size_t j = 0; j < l.n && err == 0; j++) {
+		if (err < 0) {
+			kd_lookup_free(&l);
+			return err;
+		}
+		for (size_t j = 0; j < l.n; j++) {
 			uint32_t mod = l.insts[j]->mod;
 
 			if (!has_file(c->ctx, mod))
@@ -152,50 +142,51 @@ static int resolve_names(struct collect *c, char **names, size_t n, uint32_t **m
 					names[i], mod_name(c->ctx, mod), omitted_by(c, mod));
 				continue;
 			}
-			err = push_u32(mods, n_mods, mod);
+			u32s_push(mods, mod);
 		}
 		kd_lookup_free(&l);
-		if (err < 0)
-			return err;
 	}
 	return 0;
 }
 
-/* Add the modules as nodes (reason "<kind> of NAME"), their indices to list. */
-static int link_all(struct collect *c, uint32_t from, const char *kind, const uint32_t *mods,
-		    size_t n, int which)
+enum edge { EDGE_HARD, EDGE_PRE, EDGE_POST, EDGE_WEAK };
+
+static struct u32s *edges(struct node *nd, enum edge which)
 {
-	struct kd_str reason = { 0 };
-	int err = 0;
-
-	kd_str_printf(&reason, "%s of %s", kind, mod_name(c->ctx, c->v[from].mod));
-	for (size_t i = 0; i < n && err == 0; i++) {
-		uint32_t idx;
-		struct node *nd;
-
-		err = node_get(c, mods[i], reason.s, &idx);
-		if (err < 0 || idx == from)
-			continue;
-		nd = &c->v[from]; /* node_get may have moved the array */
-		if (which == 0)
-			err = push_u32(&nd->hard, &nd->n_hard, idx);
-		else if (which == 1)
-			err = push_u32(&nd->pre, &nd->n_pre, idx);
-		else if (which == 2)
-			err = push_u32(&nd->post, &nd->n_post, idx);
-		else
-			err = push_u32(&nd->weak, &nd->n_weak, idx);
+	switch (which) {
+	case EDGE_HARD:
+		return &nd->hard;
+	case EDGE_PRE:
+		return &nd->pre;
+	case EDGE_POST:
+		return &nd->post;
+	case EDGE_WEAK:
+		break;
 	}
-	kd_str_free(&reason);
-	return err;
+	return &nd->weak;
+}
+
+/* Add the modules as nodes (reason "<kind> of NAME"), edges of node from. */
+static void link_all(struct collect *c, uint32_t from, const char *kind,
+		     const struct u32s *mods, enum edge which)
+{
+	char *reason = kd_xasprintf("%s of %s", kind, mod_name(c->ctx, node_at(c, from)->mod));
+
+	for (size_t i = 0; i < mods->n; i++) {
+		uint32_t idx = node_get(c, mods->v[i], reason);
+
+		if (idx != from) /* node_get may have moved the nodes: look from up again */
+			u32s_push(edges(node_at(c, from), which), idx);
+	}
+	free(reason);
 }
 
 static int expand_soft(struct collect *c, uint32_t idx)
 {
 	const struct kd_config *cf = kd_ctx_config(c->ctx);
-	const char *name = mod_name(c->ctx, c->v[idx].mod);
-	uint32_t *pre = NULL, *post = NULL, *weak = NULL;
-	size_t n_pre = 0, n_post = 0, n_weak = 0, i;
+	const char *name = mod_name(c->ctx, node_at(c, idx)->mod);
+	struct u32s pre = { 0 }, post = { 0 }, weak = { 0 };
+	size_t i;
 	int err = 0;
 
 	for (i = 0; i < cf->n_softdeps; i++) {
@@ -203,46 +194,42 @@ static int expand_soft(struct collect *c, uint32_t idx)
 
 		if (fnmatch(d->modname, name, 0) != 0)
 			continue;
-		err = resolve_names(c, d->pre, d->n_pre, &pre, &n_pre);
-		if (err == 0)
-			err = resolve_names(c, d->post, d->n_post, &post, &n_post);
+		err = resolve_names(c, d->pre, d->n_pre, &pre);
+		if (err < 0)
+			goto out;
+		err = resolve_names(c, d->post, d->n_post, &post);
+		if (err < 0)
+			goto out;
 		break; /* the first matching line only, as kmod */
 	}
-	for (i = 0; i < cf->n_weakdeps && err == 0; i++) {
+	for (i = 0; i < cf->n_weakdeps; i++) {
 		if (fnmatch(cf->weakdeps[i].modname, name, 0) != 0)
 			continue;
-		err = resolve_names(c, cf->weakdeps[i].deps, cf->weakdeps[i].n_deps, &weak,
-				    &n_weak);
+		err = resolve_names(c, cf->weakdeps[i].deps, cf->weakdeps[i].n_deps, &weak);
+		if (err < 0)
+			goto out;
 		break;
 	}
-	if (err == 0)
-		err = link_all(c, idx, "soft dependency", pre, n_pre, 1);
-	if (err == 0)
-		err = link_all(c, idx, "soft dependency", post, n_post, 2);
-	if (err == 0)
-		err = link_all(c, idx, "weak dependency", weak, n_weak, 3);
-	free(pre);
-	free(post);
-	free(weak);
+	link_all(c, idx, "soft dependency", &pre, EDGE_PRE);
+	link_all(c, idx, "soft dependency", &post, EDGE_POST);
+	link_all(c, idx, "weak dependency", &weak, EDGE_WEAK);
+out:
+	free(pre.v);
+	free(post.v);
+	free(weak.v);
 	return err;
 }
 
 static int expand_node(struct collect *c, uint32_t idx)
 {
-	const struct kd_module *m = &kd_ctx_db(c->ctx)->mods[c->v[idx].mod];
-	uint32_t *deps = NULL;
-	size_t n = m->n_deps;
-	int err;
+	const struct kd_module *m = &kd_ctx_db(c->ctx)->mods[node_at(c, idx)->mod];
+	struct u32s deps = { 0 };
 
-	if (n > 0) {
-		deps = malloc(n * sizeof(*deps));
-		if (deps == NULL)
-			return -ENOMEM;
-		memcpy(deps, m->deps, n * sizeof(*deps)); /* lookups may move mods[] */
-	}
-	err = link_all(c, idx, "dependency", deps, n, 0);
-	free(deps);
-	return err ? err : expand_soft(c, idx);
+	for (size_t i = 0; i < m->n_deps; i++) /* lookups may move mods[]: a copy */
+		u32s_push(&deps, m->deps[i]);
+	link_all(c, idx, "dependency", &deps, EDGE_HARD);
+	free(deps.v);
+	return expand_soft(c, idx);
 }
 
 /* One wanted name: looked up like modprobe does (names, then aliases). */
@@ -252,7 +239,9 @@ static int add_want(struct collect *c, const struct kd_want *w)
 	size_t added = 0, builtin = 0, found;
 	int err = kd_lookup(c->ctx, w->name, &l);
 
-	for (size_t i = 0; i < l.n && err == 0; i++) {
+	if (err < 0)
+		goto fail;
+	for (size_t i = 0; i < l.n; i++) {
 		uint32_t mod = l.insts[i]->mod, idx;
 		const char *om;
 
@@ -265,7 +254,7 @@ static int add_want(struct collect *c, const struct kd_want *w)
 			KD_ERR(kd_ctx_log(c->ctx), "--add %s: module '%s' needs '%s', which --omit leaves out",
 			       w->name, mod_name(c->ctx, mod), om);
 			err = -EINVAL;
-			break;
+			goto fail;
 		}
 		if (om) {
 			KD_INFO(kd_ctx_log(c->ctx), "%s: '%s' left out: --omit %s", w->reason,
@@ -273,20 +262,18 @@ static int add_want(struct collect *c, const struct kd_want *w)
 			continue;
 		}
 		if (!(w->flags & KD_WANT_LOAD) && kd_module_blacklisted(c->ctx, mod) &&
-		    !kd_map_get(&c->by_name, mod_name(c->ctx, mod), NULL)) {
+		    kd_olist_find(&c->nodes, mod_name(c->ctx, mod)) < 0) {
 			KD_INFO(kd_ctx_log(c->ctx), "%s: '%s' left out: it is blacklisted", w->reason,
 				mod_name(c->ctx, mod));
 			continue;
 		}
-		err = node_get(c, mod, w->reason, &idx);
-		if (err == 0 && (w->flags & KD_WANT_LOAD))
-			c->v[idx].flags |= KP_MOD_LOAD;
+		idx = node_get(c, mod, w->reason);
+		if (w->flags & KD_WANT_LOAD)
+			node_at(c, idx)->flags |= KP_MOD_LOAD;
 		added++;
 	}
 	found = l.n;
 	kd_lookup_free(&l);
-	if (err < 0)
-		return err;
 	if (added == 0 && builtin > 0)
 		KD_INFO(kd_ctx_log(c->ctx), "%s: '%s' is built into kernel %s", w->reason, w->name,
 			kd_ctx_kver(c->ctx));
@@ -299,24 +286,33 @@ static int add_want(struct collect *c, const struct kd_want *w)
 			kd_ctx_kver(c->ctx));
 	}
 	return 0;
+fail:
+	kd_lookup_free(&l);
+	return err;
 }
 
 static int collect_all(struct collect *c, const struct kd_wants *w)
 {
 	char norm[NAME_MAX_LEN];
 	size_t i;
-	int err = 0;
+	int err;
 
-	for (i = 0; i < c->o->n_omit && err == 0; i++) {
+	for (i = 0; i < c->o->n_omit; i++) {
 		kd_modname_normalize(c->o->omit[i], norm, sizeof(norm));
-		err = kd_map_put(&c->omitted, norm, 0);
+		kd_map_put(&c->omitted, norm, 0);
 	}
-	for (i = 0; i < w->n && err == 0; i++)
-		err = add_want(c, &w->v[i]);
+	for (i = 0; i < kd_wants_count(w); i++) {
+		err = add_want(c, kd_wants_at(w, i));
+		if (err < 0)
+			return err;
+	}
 	/* nodes are appended while expanding: the loop reaches them too */
-	for (i = 0; i < c->n && err == 0; i++)
+	for (i = 0; i < c->nodes.n; i++) {
 		err = expand_node(c, (uint32_t)i);
-	return err;
+		if (err < 0)
+			return err;
+	}
+	return 0;
 }
 
 /* ---- order -------------------------------------------------------------- */
@@ -331,54 +327,42 @@ static int by_name_cmp(const void *a, const void *b)
 	return strcmp(((const struct by_name *)a)->name, ((const struct by_name *)b)->name);
 }
 
-static void remap(uint32_t *list, size_t n, const uint32_t *inv)
+static void remap(struct u32s *list, const uint32_t *inv)
 {
-	for (size_t i = 0; i < n; i++)
-		list[i] = inv[list[i]];
+	for (size_t i = 0; i < list->n; i++)
+		list->v[i] = inv[list->v[i]];
 }
 
 /* Renumber the nodes in name order: index order is then name order, which
  * makes every later walk deterministic. */
-static int sort_nodes(struct collect *c)
+static void sort_nodes(struct collect *c)
 {
-	size_t n = c->n ? c->n : 1, i;
-	struct by_name *order = malloc(n * sizeof(*order));
-	uint32_t *inv = malloc(n * sizeof(*inv));
-	struct node *v = malloc(n * sizeof(*v));
-	int err = -ENOMEM;
+	size_t n = c->nodes.n, i;
+	struct by_name *order = kd_xcalloc(n, sizeof(*order));
+	uint32_t *inv = kd_xcalloc(n, sizeof(*inv));
+	struct kd_olist sorted;
 
-	if (order == NULL || inv == NULL || v == NULL)
-		goto out;
-	for (i = 0; i < c->n; i++) {
-		order[i].name = mod_name(c->ctx, c->v[i].mod);
+	for (i = 0; i < n; i++) {
+		order[i].name = mod_name(c->ctx, node_at(c, (uint32_t)i)->mod);
 		order[i].old = (uint32_t)i;
 	}
-	qsort(order, c->n, sizeof(*order), by_name_cmp);
-	for (i = 0; i < c->n; i++)
+	qsort(order, n, sizeof(*order), by_name_cmp);
+	for (i = 0; i < n; i++)
 		inv[order[i].old] = (uint32_t)i;
-	for (i = 0; i < c->n; i++) {
-		struct node *nd = &c->v[i];
+	kd_olist_init(&sorted, sizeof(struct node));
+	for (i = 0; i < n; i++) {
+		struct node *nd = kd_olist_add(&sorted, order[i].name, NULL);
 
-		remap(nd->hard, nd->n_hard, inv);
-		remap(nd->pre, nd->n_pre, inv);
-		remap(nd->post, nd->n_post, inv);
-		remap(nd->weak, nd->n_weak, inv);
+		*nd = *node_at(c, order[i].old);
+		remap(&nd->hard, inv);
+		remap(&nd->pre, inv);
+		remap(&nd->post, inv);
+		remap(&nd->weak, inv);
 	}
-	for (i = 0; i < c->n; i++) {
-		v[i] = c->v[order[i].old];
-		if (kd_map_put(&c->by_name, order[i].name, (uint32_t)i) < 0)
-			goto out;
-	}
-	free(c->v);
-	c->v = v;
-	v = NULL;
-	c->cap = c->n;
-	err = 0;
-out:
+	kd_olist_free(&c->nodes); /* the nodes' lists moved to sorted */
+	c->nodes = sorted;
 	free(order);
 	free(inv);
-	free(v);
-	return err;
 }
 
 /* The nodes that must be live before x: hard deps, then accepted softdeps. */
@@ -389,7 +373,7 @@ struct preds {
 
 static struct preds preds_of(const struct node *nd, bool hard_only)
 {
-	struct preds p = { nd->hard, nd->soft_pred, nd->n_hard, nd->n_soft_pred };
+	struct preds p = { nd->hard.v, nd->soft_pred.v, nd->hard.n, nd->soft_pred.n };
 
 	if (hard_only)
 		p.nb = 0;
@@ -411,17 +395,11 @@ struct walk {
 	size_t depth;
 };
 
-static int walk_init(struct walk *w, size_t n)
+static void walk_init(struct walk *w, size_t n)
 {
-	w->node = malloc((n ? n : 1) * sizeof(*w->node));
-	w->next = malloc((n ? n : 1) * sizeof(*w->next));
+	w->node = kd_xcalloc(n, sizeof(*w->node));
+	w->next = kd_xcalloc(n, sizeof(*w->next));
 	w->depth = 0;
-	if (w->node == NULL || w->next == NULL) {
-		free(w->node);
-		free(w->next);
-		return -ENOMEM;
-	}
-	return 0;
 }
 
 static void walk_free(struct walk *w)
@@ -432,8 +410,8 @@ static void walk_free(struct walk *w)
 
 static void clear_marks(struct collect *c)
 {
-	for (size_t i = 0; i < c->n; i++)
-		c->v[i].mark = WHITE;
+	for (uint32_t i = 0; i < c->nodes.n; i++)
+		node_at(c, i)->mark = WHITE;
 }
 
 /*
@@ -445,19 +423,18 @@ static void clear_marks(struct collect *c)
 static int dfs(struct collect *c, struct walk *w, uint32_t root, bool hard_only,
 	       uint32_t target, uint32_t *order, size_t *n_order, size_t *cycle_at)
 {
-	if (c->v[root].mark != WHITE)
+	if (node_at(c, root)->mark != WHITE)
 		return 0;
-	w->depth = 0;
 	w->node[0] = root;
 	w->next[0] = 0;
 	w->depth = 1;
-	c->v[root].mark = GREY;
+	node_at(c, root)->mark = GREY;
 	while (w->depth > 0) {
 		uint32_t x = w->node[w->depth - 1], y;
-		struct preds p = preds_of(&c->v[x], hard_only);
+		struct preds p = preds_of(node_at(c, x), hard_only);
 
 		if (w->next[w->depth - 1] == p.na + p.nb) {
-			c->v[x].mark = BLACK;
+			node_at(c, x)->mark = BLACK;
 			if (order)
 				order[(*n_order)++] = x;
 			w->depth--;
@@ -466,14 +443,14 @@ static int dfs(struct collect *c, struct walk *w, uint32_t root, bool hard_only,
 		y = pred_at(&p, w->next[w->depth - 1]++);
 		if (y == target)
 			return 2;
-		if (c->v[y].mark == GREY) {
+		if (node_at(c, y)->mark == GREY) {
 			for (*cycle_at = 0; w->node[*cycle_at] != y; (*cycle_at)++)
 				;
 			return 1;
 		}
-		if (c->v[y].mark == BLACK)
+		if (node_at(c, y)->mark == BLACK)
 			continue;
-		c->v[y].mark = GREY;
+		node_at(c, y)->mark = GREY;
 		w->node[w->depth] = y;
 		w->next[w->depth] = 0;
 		w->depth++;
@@ -481,15 +458,20 @@ static int dfs(struct collect *c, struct walk *w, uint32_t root, bool hard_only,
 	return 0;
 }
 
+static const char *node_name(const struct collect *c, uint32_t i)
+{
+	return mod_name(c->ctx, node_at(c, i)->mod);
+}
+
 static void report_cycle(struct collect *c, const struct walk *w, size_t from)
 {
 	struct kd_str s = { 0 };
 
 	for (size_t i = from; i < w->depth; i++)
-		kd_str_printf(&s, "%s -> ", mod_name(c->ctx, c->v[w->node[i]].mod));
-	kd_str_addz(&s, mod_name(c->ctx, c->v[w->node[from]].mod));
+		kd_str_printf(&s, "%s -> ", node_name(c, w->node[i]));
+	kd_str_addz(&s, node_name(c, w->node[from]));
 	KD_ERR(kd_ctx_log(c->ctx), "dependency cycle: %s (in %s/modules.dep: run depmod, or --omit one "
-	       "of them)", s.s ? s.s : "?", kd_ctx_moddir(c->ctx));
+	       "of them)", s.s, kd_ctx_moddir(c->ctx));
 	kd_str_free(&s);
 }
 
@@ -498,7 +480,7 @@ static int check_hard_cycles(struct collect *c, struct walk *w)
 	size_t at;
 
 	clear_marks(c);
-	for (uint32_t i = 0; i < c->n; i++) {
+	for (uint32_t i = 0; i < c->nodes.n; i++) {
 		if (dfs(c, w, i, true, UINT32_MAX, NULL, NULL, &at) == 1) {
 			report_cycle(c, w, at);
 			return -ELOOP;
@@ -508,60 +490,53 @@ static int check_hard_cycles(struct collect *c, struct walk *w)
 }
 
 /* Accept "after comes after first" unless first already (transitively)
- * needs after: that edge would close a cycle.  1: accepted, 0: dropped. */
-static int add_soft_edge(struct collect *c, struct walk *w, uint32_t after, uint32_t first,
-			 uint32_t owner)
+ * needs after: that edge would close a cycle.  True when accepted. */
+static bool add_soft_edge(struct collect *c, struct walk *w, uint32_t after, uint32_t first,
+			  uint32_t owner)
 {
 	uint32_t other = owner == after ? first : after;
 	size_t at;
-	int err;
 
 	clear_marks(c);
 	if (after == first || dfs(c, w, first, false, after, NULL, NULL, &at) == 2) {
 		KD_WARN(kd_ctx_log(c->ctx), "soft dependency of %s on %s ignored: %s already needs %s "
-			"before it, so the edge would close a cycle",
-			mod_name(c->ctx, c->v[owner].mod), mod_name(c->ctx, c->v[other].mod),
-			mod_name(c->ctx, c->v[first].mod), mod_name(c->ctx, c->v[after].mod));
-		return 0;
+			"before it, so the edge would close a cycle", node_name(c, owner),
+			node_name(c, other), node_name(c, first), node_name(c, after));
+		return false;
 	}
-	err = push_u32(&c->v[after].soft_pred, &c->v[after].n_soft_pred, first);
-	return err < 0 ? err : 1;
+	u32s_push(&node_at(c, after)->soft_pred, first);
+	return true;
 }
 
-static void drop(uint32_t *list, size_t *n, size_t i)
+static void drop(struct u32s *list, size_t i)
 {
-	memmove(list + i, list + i + 1, (*n - i - 1) * sizeof(*list));
-	(*n)--;
+	memmove(list->v + i, list->v + i + 1, (list->n - i - 1) * sizeof(*list->v));
+	list->n--;
 }
 
 /* Softdep edges in name order; the ones closing a cycle are dropped from
  * the node's pre/post lists too, so the plan never carries them.  A "post"
  * module comes after its owner: an edge from it to the owner. */
-static int add_soft_edges(struct collect *c, struct walk *w)
+static void add_soft_edges(struct collect *c, struct walk *w)
 {
-	int r = 0;
-
-	for (uint32_t i = 0; i < c->n && r >= 0; i++) {
-		struct node *nd = &c->v[i];
+	for (uint32_t i = 0; i < c->nodes.n; i++) {
+		struct node *nd = node_at(c, i); /* no node is added here: stays valid */
 		size_t j = 0;
 
-		while (j < nd->n_pre && r >= 0) {
-			r = add_soft_edge(c, w, i, nd->pre[j], i);
-			if (r == 0)
-				drop(nd->pre, &nd->n_pre, j);
-			else
+		while (j < nd->pre.n) {
+			if (add_soft_edge(c, w, i, nd->pre.v[j], i))
 				j++;
+			else
+				drop(&nd->pre, j);
 		}
 		j = 0;
-		while (j < nd->n_post && r >= 0) {
-			r = add_soft_edge(c, w, nd->post[j], i, i);
-			if (r == 0)
-				drop(nd->post, &nd->n_post, j);
-			else
+		while (j < nd->post.n) {
+			if (add_soft_edge(c, w, nd->post.v[j], i, i))
 				j++;
+			else
+				drop(&nd->post, j);
 		}
 	}
-	return r < 0 ? r : 0;
 }
 
 /* The serial order: depth-first post-order from every node in name order. */
@@ -569,23 +544,19 @@ static int order_nodes(struct collect *c, uint32_t **order)
 {
 	struct walk w;
 	size_t n = 0, at;
-	int err = walk_init(&w, c->n);
+	int err;
 
 	*order = NULL;
-	if (err < 0)
-		return err;
+	walk_init(&w, c->nodes.n);
 	err = check_hard_cycles(c, &w);
-	if (err == 0)
-		err = add_soft_edges(c, &w);
-	if (err == 0) {
-		*order = malloc((c->n ? c->n : 1) * sizeof(**order));
-		err = *order ? 0 : -ENOMEM;
-	}
-	if (err == 0) {
-		clear_marks(c);
-		for (uint32_t i = 0; i < c->n; i++)
-			dfs(c, &w, i, false, UINT32_MAX, *order, &n, &at);
-	}
+	if (err < 0)
+		goto out;
+	add_soft_edges(c, &w);
+	*order = kd_xcalloc(c->nodes.n, sizeof(**order));
+	clear_marks(c);
+	for (uint32_t i = 0; i < c->nodes.n; i++)
+		dfs(c, &w, i, false, UINT32_MAX, *order, &n, &at);
+out:
 	walk_free(&w);
 	return err;
 }
@@ -599,34 +570,29 @@ static bool is_filesystem(struct kd_ctx *ctx, uint32_t mod, const bool *fs_alias
 	return fs_alias[mod] || (path && strncmp(path, "kernel/fs/", 10) == 0);
 }
 
-static int copy_list(uint32_t **dst, size_t *n_dst, const uint32_t *src, size_t n,
-		     const uint32_t *pos)
+/* pos[] of every index of src, appended to dst. */
+static void add_mapped(struct u32s *dst, const struct u32s *src, const uint32_t *pos)
 {
-	for (size_t i = 0; i < n; i++)
-		if (push_u32(dst, n_dst, pos[src[i]]) < 0)
-			return -ENOMEM;
-	return 0;
+	for (size_t i = 0; i < src->n; i++)
+		u32s_push(dst, pos[src->v[i]]);
 }
 
-static int plan_modules(struct collect *c, const uint32_t *order, const uint32_t *pos,
-			struct kd_plan *p)
+static void plan_modules(struct collect *c, const uint32_t *order, const uint32_t *pos,
+			 struct kd_plan *p)
 {
 	struct kd_moddb *db = kd_ctx_db(c->ctx);
-	bool *fs_alias = calloc(db->n_mods ? db->n_mods : 1, sizeof(*fs_alias));
+	bool *fs_alias = kd_xcalloc(db->n_mods, sizeof(*fs_alias));
 	size_t i;
-	int err = -ENOMEM;
 
-	p->mods = calloc(c->n ? c->n : 1, sizeof(*p->mods));
-	if (fs_alias == NULL || p->mods == NULL)
-		goto out;
+	p->mods = kd_xcalloc(c->nodes.n, sizeof(*p->mods));
 	/* aliases are normalised: "fs-ext4" is stored as "fs_ext4" */
 	for (i = 0; i < db->n_aliases; i++)
 		if (strncmp(db->aliases[i].pattern, "fs_", 3) == 0)
 			fs_alias[db->aliases[i].module] = true;
-	err = 0;
-	for (i = 0; i < c->n && err == 0; i++) {
-		struct node *nd = &c->v[order[i]];
+	for (i = 0; i < c->nodes.n; i++) {
+		struct node *nd = node_at(c, order[i]);
 		struct kd_plan_mod *m = &p->mods[i];
+		struct u32s before = { 0 }, after = { 0 };
 
 		p->n++;
 		m->mod = nd->mod;
@@ -636,15 +602,15 @@ static int plan_modules(struct collect *c, const uint32_t *order, const uint32_t
 		if (is_filesystem(c->ctx, nd->mod, fs_alias))
 			m->flags |= KP_MOD_FILESYSTEM;
 		m->options = kd_module_options(c->ctx, nd->mod, NULL);
-		err = copy_list(&m->before, &m->n_before, nd->hard, nd->n_hard, pos);
-		if (err == 0)
-			err = copy_list(&m->before, &m->n_before, nd->pre, nd->n_pre, pos);
-		if (err == 0)
-			err = copy_list(&m->after, &m->n_after, nd->post, nd->n_post, pos);
+		add_mapped(&before, &nd->hard, pos);
+		add_mapped(&before, &nd->pre, pos);
+		add_mapped(&after, &nd->post, pos);
+		m->before = before.v;
+		m->n_before = before.n;
+		m->after = after.v;
+		m->n_after = after.n;
 	}
-out:
 	free(fs_alias);
-	return err;
 }
 
 static int alias_cmp(const void *a, const void *b)
@@ -655,45 +621,35 @@ static int alias_cmp(const void *a, const void *b)
 	return r ? r : (x->mod > y->mod) - (x->mod < y->mod);
 }
 
-static int push_alias(struct kd_plan *p, size_t *cap, const char *pattern, uint32_t mod)
+static void push_alias(struct kd_plan *p, size_t *cap, const char *pattern, uint32_t mod)
 {
-	if (p->n_aliases == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 256;
-		void *q = realloc(p->aliases, ncap * sizeof(*p->aliases));
-
-		if (q == NULL)
-			return -ENOMEM;
-		p->aliases = q;
-		*cap = ncap;
-	}
+	KD_GROW(p->aliases, p->n_aliases, *cap);
 	p->aliases[p->n_aliases].pattern = kd_xstrdup(pattern);
 	p->aliases[p->n_aliases++].mod = mod;
-	return 0;
 }
 
 /* modules.alias patterns of the image's modules, and modprobe.d aliases
  * naming one of them; sorted by pattern, duplicates dropped. */
-static int plan_aliases(struct collect *c, const uint32_t *pos, struct kd_plan *p)
+static void plan_aliases(struct collect *c, const uint32_t *pos, struct kd_plan *p)
 {
 	struct kd_moddb *db = kd_ctx_db(c->ctx);
 	const struct kd_config *cf = kd_ctx_config(c->ctx);
 	size_t cap = 0, i, k;
-	uint32_t idx;
-	int err = 0;
+	long idx;
 
-	for (i = 0; i < db->n_aliases && err == 0; i++)
-		if (kd_map_get(&c->by_name, db->mods[db->aliases[i].module].name, &idx))
-			err = push_alias(p, &cap, db->aliases[i].pattern, idx);
-	for (i = 0; i < cf->n_aliases && err == 0; i++) {
+	for (i = 0; i < db->n_aliases; i++) {
+		idx = kd_olist_find(&c->nodes, db->mods[db->aliases[i].module].name);
+		if (idx >= 0)
+			push_alias(p, &cap, db->aliases[i].pattern, (uint32_t)idx);
+	}
+	for (i = 0; i < cf->n_aliases; i++) {
 		char name[NAME_MAX_LEN], pat[4096];
 
 		kd_modname_normalize(cf->aliases[i].modname, name, sizeof(name));
 		if (kd_alias_normalize(cf->aliases[i].pattern, pat, sizeof(pat)) == 0 &&
-		    kd_map_get(&c->by_name, name, &idx))
-			err = push_alias(p, &cap, pat, idx);
+		    (idx = kd_olist_find(&c->nodes, name)) >= 0)
+			push_alias(p, &cap, pat, (uint32_t)idx);
 	}
-	if (err < 0)
-		return err;
 	for (i = 0; i < p->n_aliases; i++)
 		p->aliases[i].mod = pos[p->aliases[i].mod];
 	if (p->n_aliases > 1)
@@ -706,7 +662,6 @@ static int plan_aliases(struct collect *c, const uint32_t *pos, struct kd_plan *
 		p->aliases[k++] = p->aliases[i];
 	}
 	p->n_aliases = k;
-	return 0;
 }
 
 static int str_cmp(const void *a, const void *b)
@@ -714,19 +669,15 @@ static int str_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int plan_builtins(struct kd_ctx *ctx, struct kd_plan *p)
+static void plan_builtins(struct kd_ctx *ctx, struct kd_plan *p)
 {
 	struct kd_moddb *db = kd_ctx_db(ctx);
-	size_t i;
 
-	p->builtins = calloc(db->n_mods ? db->n_mods : 1, sizeof(char *));
-	if (p->builtins == NULL)
-		return -ENOMEM;
-	for (i = 0; i < db->n_mods; i++)
+	p->builtins = kd_xcalloc(db->n_mods, sizeof(char *));
+	for (size_t i = 0; i < db->n_mods; i++)
 		if (db->mods[i].builtin)
 			p->builtins[p->n_builtins++] = kd_xstrdup(db->mods[i].name);
 	qsort(p->builtins, p->n_builtins, sizeof(char *), str_cmp);
-	return 0;
 }
 
 /*
@@ -761,38 +712,31 @@ int kd_plan_build(struct kd_ctx *ctx, const struct kd_wants *w, const struct kd_
 	int err;
 
 	memset(out, 0, sizeof(*out));
+	kd_olist_init(&c.nodes, sizeof(struct node));
 	out->kver = kd_xstrdup(kd_ctx_kver(ctx));
 	out->default_root = kd_xstrdup(c.o->default_root ? c.o->default_root : "");
 	out->cmdline = kd_xstrdup(c.o->cmdline ? c.o->cmdline : "");
 	out->root_timeout = c.o->root_timeout;
 	err = collect_all(&c, w);
-	if (err == 0)
-		err = sort_nodes(&c);
-	if (err == 0)
-		err = order_nodes(&c, &order);
-	if (err == 0) {
-		/* node index -> plan index */
-		pos = malloc((c.n ? c.n : 1) * sizeof(*pos));
-		err = pos ? 0 : -ENOMEM;
-		for (size_t i = 0; i < c.n && pos; i++)
-			pos[order[i]] = (uint32_t)i;
-	}
-	if (err == 0)
-		err = plan_modules(&c, order, pos, out);
-	if (err == 0)
-		err = plan_aliases(&c, pos, out);
-	if (err == 0)
-		err = plan_builtins(ctx, out);
-	if (err == 0)
-		report_install_commands(ctx, out);
+	if (err < 0)
+		goto out;
+	sort_nodes(&c);
+	err = order_nodes(&c, &order);
+	if (err < 0)
+		goto out;
+	pos = kd_xcalloc(c.nodes.n, sizeof(*pos)); /* node index -> plan index */
+	for (size_t i = 0; i < c.nodes.n; i++)
+		pos[order[i]] = (uint32_t)i;
+	plan_modules(&c, order, pos, out);
+	plan_aliases(&c, pos, out);
+	plan_builtins(ctx, out);
+	report_install_commands(ctx, out);
+out:
 	free(order);
 	free(pos);
 	collect_free(&c);
-	if (err < 0) {
-		if (err == -ENOMEM)
-			KD_ERR(kd_ctx_log(ctx), "out of memory computing the load plan");
+	if (err < 0)
 		kd_plan_free(out);
-	}
 	return err;
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * plan: what the image should hold (wants, from module sets and flags)
- * resolved into the load plan, and the plan in common/plan.h's format.
+ * plan: what the image should hold (the wants: from flags, module sets,
+ * hooks and detection) resolved into the load plan, and the plan in
+ * common/plan.h's format.
  */
 #ifndef KINDLING_PLAN_BUILDER_H
 #define KINDLING_PLAN_BUILDER_H
@@ -9,8 +10,9 @@
 #include "base/base.h"
 #include "moddb/moddb.h"
 
-/* ---- sets.c: module sets (modules-sets/NAME.set, default.list) -------- */
-/* What the image should hold before dependencies: names or aliases. */
+/* ---- wants.c: what the image should hold before dependencies ---------
+ * Names or aliases, each once, in the order first wanted; the first reason
+ * stays, the flags add up.  A zero-initialised struct kd_wants is empty. */
 enum {
 	KD_WANT_LOAD = 1u << 0,     /* load at boot unconditionally (--add) */
 	KD_WANT_REQUIRED = 1u << 1, /* absent from the kernel is an error */
@@ -21,19 +23,29 @@ struct kd_want {
 	unsigned flags;
 };
 struct kd_wants {
-	struct kd_want *v;
-	size_t n, cap;
-	struct kd_map index; /* name -> entry: a name is wanted once */
+	struct kd_olist list; /* of struct kd_want, by name */
 };
+/* Returns 0 (it dies on out of memory): the int goes once no caller tests it. */
 int kd_wants_add(struct kd_wants *w, const char *name, const char *reason, unsigned flags);
 void kd_wants_free(struct kd_wants *w);
+static inline size_t kd_wants_count(const struct kd_wants *w)
+{
+	return w->list.n;
+}
+static inline const struct kd_want *kd_wants_at(const struct kd_wants *w, size_t i)
+{
+	return kd_olist_at(&w->list, i);
+}
+
+/* ---- sets.c: module sets (modules-sets/NAME.set, default.list) -------- */
 struct kd_sets;
 /* dirs are searched in order: the first NAME.set found defines set NAME.
- * cache (may be NULL) keeps the modules read for symbol: entries. */
+ * cache (may be NULL) keeps the modules read for symbol: entries.  Returns 0. */
 int kd_sets_new(struct kd_ctx *ctx, const char *const *dirs, size_t n_dirs,
 		struct kd_modcache *cache, struct kd_sets **out);
 void kd_sets_free(struct kd_sets *s);
-/* Define set NAME from text, as if read from filename (tests use it). */
+/* Define set NAME from text, as if read from filename (tests use it); a set
+ * defined already keeps its first definition.  Errors: "FILE line N: ...". */
 int kd_sets_parse(struct kd_sets *s, const char *name, const char *filename,
 		  const char *text);
 /* Append the modules of set NAME, reason "set X" (X: the set listing it). */

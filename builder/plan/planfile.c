@@ -19,6 +19,7 @@ char *kd_plan_module_path(struct kd_ctx *ctx, uint32_t mod)
 {
 	const char *path = kd_ctx_db(ctx)->mods[mod].path, *moddir = kd_ctx_moddir(ctx);
 	struct kd_str s = { 0 };
+	char *full;
 	size_t n, k;
 
 	if (path == NULL)
@@ -45,13 +46,9 @@ char *kd_plan_module_path(struct kd_ctx *ctx, uint32_t mod)
 			break;
 		}
 	}
-	{
-		struct kd_str full = { 0 };
-
-		kd_str_printf(&full, "/usr/lib/modules/%s/%s", kd_ctx_kver(ctx), s.s);
-		kd_str_free(&s);
-		return full.s;
-	}
+	full = kd_xasprintf("/usr/lib/modules/%s/%s", kd_ctx_kver(ctx), s.s);
+	kd_str_free(&s);
+	return full;
 }
 
 static void print_list(struct kd_ctx *ctx, const struct kd_plan *p, const char *label,
@@ -97,7 +94,7 @@ void kd_plan_print(struct kd_ctx *ctx, const struct kd_plan *p, FILE *f)
 struct strtab {
 	struct kd_str s;
 	struct kd_map index;
-	int err;
+	bool too_big; /* past what 32-bit offsets can address */
 };
 
 static uint32_t str_off(struct strtab *t, const char *str)
@@ -109,9 +106,12 @@ static uint32_t str_off(struct strtab *t, const char *str)
 	if (kd_map_get(&t->index, str, &off))
 		return off;
 	off = (uint32_t)t->s.len;
-	if (t->s.len + strlen(str) + 1 > UINT32_MAX / 2 ||
-	    kd_str_add(&t->s, str, strlen(str) + 1) < 0 || kd_map_put(&t->index, str, off) < 0)
-		t->err = -ENOMEM;
+	if (t->s.len + strlen(str) + 1 > UINT32_MAX / 2) {
+		t->too_big = true;
+		return 0;
+	}
+	kd_str_add(&t->s, str, strlen(str) + 1);
+	kd_map_put(&t->index, str, off);
 	return off;
 }
 
@@ -149,24 +149,20 @@ static void fill_modules(struct kd_ctx *ctx, const struct kd_plan *p, struct tab
 		for (size_t j = 0; j < m->n_after; j++)
 			t->deps[t->n_deps++] = m->after[j];
 		free(path);
-		if (path == NULL)
-			st->err = -ENOMEM;
 	}
 }
 
-static int fill_tables(struct kd_ctx *ctx, const struct kd_plan *p, struct tables *t,
-		       struct strtab *st)
+static void fill_tables(struct kd_ctx *ctx, const struct kd_plan *p, struct tables *t,
+			struct strtab *st)
 {
 	size_t n_deps = 0, i;
 
 	for (i = 0; i < p->n; i++)
 		n_deps += p->mods[i].n_before + p->mods[i].n_after;
-	t->mods = calloc(p->n + 1, sizeof(*t->mods));
-	t->deps = calloc(n_deps + 1, sizeof(*t->deps));
-	t->aliases = calloc(p->n_aliases + 1, sizeof(*t->aliases));
-	t->builtins = calloc(p->n_builtins + 1, sizeof(*t->builtins));
-	if (!t->mods || !t->deps || !t->aliases || !t->builtins)
-		return -ENOMEM;
+	t->mods = kd_xcalloc(p->n + 1, sizeof(*t->mods));
+	t->deps = kd_xcalloc(n_deps + 1, sizeof(*t->deps));
+	t->aliases = kd_xcalloc(p->n_aliases + 1, sizeof(*t->aliases));
+	t->builtins = kd_xcalloc(p->n_builtins + 1, sizeof(*t->builtins));
 	kd_str_add(&st->s, "", 1); /* offset 0: "" */
 	fill_modules(ctx, p, t, st);
 	for (i = 0; i < p->n_aliases; i++) {
@@ -175,7 +171,6 @@ static int fill_tables(struct kd_ctx *ctx, const struct kd_plan *p, struct table
 	}
 	for (i = 0; i < p->n_builtins; i++)
 		t->builtins[i] = str_off(st, p->builtins[i]);
-	return st->err;
 }
 
 static void put(unsigned char *buf, size_t *off, const void *src, size_t n)
@@ -190,13 +185,11 @@ int kd_plan_serialize(struct kd_ctx *ctx, const struct kd_plan *p, struct kd_buf
 	struct strtab st = { 0 };
 	struct kp_header h = { 0 };
 	size_t off = 0, total;
-	int err;
+	int err = 0;
 
 	out->data = NULL;
 	out->size = 0;
-	err = fill_tables(ctx, p, &t, &st);
-	if (err < 0)
-		goto out;
+	fill_tables(ctx, p, &t, &st);
 	memcpy(h.magic, KP_MAGIC, KP_MAGIC_LEN);
 	h.version = KP_VERSION;
 	h.header_size = sizeof(h);
@@ -216,17 +209,12 @@ int kd_plan_serialize(struct kd_ctx *ctx, const struct kd_plan *p, struct kd_buf
 	h.strings_off = (uint32_t)(h.builtins_off + p->n_builtins * sizeof(uint32_t));
 	h.strings_size = (uint32_t)st.s.len;
 	total = (size_t)h.strings_off + st.s.len;
-	err = st.err;
-	if (err == 0 && total > UINT32_MAX)
+	if (st.too_big || total > UINT32_MAX) {
 		err = -EFBIG;
-	if (err < 0)
-		goto out;
-	h.file_size = (uint32_t)total;
-	out->data = calloc(1, total + 1);
-	if (out->data == NULL) {
-		err = -ENOMEM;
 		goto out;
 	}
+	h.file_size = (uint32_t)total;
+	out->data = kd_xcalloc(1, total + 1);
 	put(out->data, &off, &h, sizeof(h));
 	put(out->data, &off, t.mods, p->n * sizeof(*t.mods));
 	put(out->data, &off, t.deps, t.n_deps * sizeof(*t.deps));

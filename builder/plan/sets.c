@@ -24,6 +24,8 @@
 
 #include "plan/plan.h"
 
+#define MAX_WORDS 64 /* of a line */
+
 enum entry_kind { ENT_NAME, ENT_NAME_GLOB, ENT_PATH_GLOB, ENT_INCLUDE, ENT_SYMBOL };
 
 struct entry {
@@ -38,7 +40,7 @@ struct entry {
 struct set {
 	char *name, *file;
 	struct entry *v;
-	size_t n;
+	size_t n, cap;
 	bool busy; /* being expanded: including it again is a cycle */
 };
 
@@ -46,8 +48,7 @@ struct kd_sets {
 	struct kd_ctx *ctx;
 	char **dirs;
 	size_t n_dirs;
-	struct set **sets;
-	size_t n_sets;
+	struct kd_olist sets;     /* of struct set *, by name: the first definition */
 	struct kd_modcache *cache;
 	struct kd_modcache own_cache; /* when the caller gave none */
 	struct kd_symbols **syms; /* undefined symbols by module index, on demand */
@@ -55,96 +56,6 @@ struct kd_sets {
 	const char *stack[32];    /* sets being expanded, for cycle messages */
 	size_t depth;
 };
-
-/* An ordered list of names without duplicates, each with its reason. */
-struct names {
-	char **name, **reason;
-	size_t n, cap;
-	struct kd_map index;
-};
-
-static void names_free(struct names *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->name[i]);
-		free(l->reason[i]);
-	}
-	free(l->name);
-	free(l->reason);
-	kd_map_free(&l->index);
-	memset(l, 0, sizeof(*l));
-}
-
-static int names_add(struct names *l, const char *name, const char *reason)
-{
-	int r;
-
-	if (kd_map_get(&l->index, name, NULL))
-		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 32;
-		char **a = realloc(l->name, cap * sizeof(*a)), **b;
-
-		if (a == NULL)
-			return -ENOMEM;
-		l->name = a;
-		b = realloc(l->reason, cap * sizeof(*b));
-		if (b == NULL)
-			return -ENOMEM;
-		l->reason = b;
-		l->cap = cap;
-	}
-	r = kd_map_put(&l->index, name, (uint32_t)l->n);
-	if (r < 0)
-		return r;
-	l->name[l->n] = kd_xstrdup(name);
-	l->reason[l->n] = kd_xstrdup(reason);
-	l->n++;
-	return 0;
-}
-
-/* ---- wants ------------------------------------------------------------ */
-
-int kd_wants_add(struct kd_wants *w, const char *name, const char *reason, unsigned flags)
-{
-	struct kd_want *it;
-	uint32_t idx;
-	int err;
-
-	/* the first reason stays; the flags add up */
-	if (kd_map_get(&w->index, name, &idx)) {
-		w->v[idx].flags |= flags;
-		return 0;
-	}
-	if (w->n == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 64;
-		void *p = realloc(w->v, cap * sizeof(*w->v));
-
-		if (p == NULL)
-			return -ENOMEM;
-		w->v = p;
-		w->cap = cap;
-	}
-	err = kd_map_put(&w->index, name, (uint32_t)w->n);
-	if (err < 0)
-		return err;
-	it = &w->v[w->n++];
-	it->name = kd_xstrdup(name);
-	it->reason = kd_xstrdup(reason);
-	it->flags = flags;
-	return 0;
-}
-
-void kd_wants_free(struct kd_wants *w)
-{
-	for (size_t i = 0; i < w->n; i++) {
-		free(w->v[i].name);
-		free(w->v[i].reason);
-	}
-	free(w->v);
-	kd_map_free(&w->index);
-	memset(w, 0, sizeof(*w));
-}
 
 /* ---- parsing ------------------------------------------------------------ */
 
@@ -186,18 +97,22 @@ static void set_free(struct set *st)
 	free(st);
 }
 
-/* Split a line into whitespace-separated words, in place; at most max. */
-static size_t split_words(char *line, char **words, size_t max)
+/* The words of a line without its '#' comment, in place: how many, or
+ * -EINVAL (logged) beyond MAX_WORDS. */
+static int line_words(const struct kd_lines *l, const struct kd_log *log, char *line,
+		      char **words)
 {
-	size_t n = 0;
-	char *tok;
+	char *hash = strchr(line, '#'), *w;
+	int n = 0;
 
-	while ((tok = strsep(&line, " \t\r")) != NULL) {
-		if (*tok == '\0')
-			continue;
-		if (n == max)
-			return max + 1;
-		words[n++] = tok;
+	if (hash)
+		*hash = '\0';
+	while ((w = kd_word(&line)) != NULL) {
+		if (n == MAX_WORDS) {
+			KD_LINE_ERR(l, log, "too many words (at most %d)", MAX_WORDS);
+			return -EINVAL;
+		}
+		words[n++] = w;
 	}
 	return n;
 }
@@ -206,16 +121,8 @@ static size_t split_words(char *line, char **words, size_t max)
 static char *path_glob(const char *s)
 {
 	size_t n = strlen(s);
-	char *g = malloc(n + 2);
 
-	if (g == NULL)
-		return NULL;
-	memcpy(g, s, n + 1);
-	if (n > 0 && s[n - 1] == '/') {
-		g[n] = '*';
-		g[n + 1] = '\0';
-	}
-	return g;
+	return n > 0 && s[n - 1] == '/' ? kd_xasprintf("%s*", s) : kd_xstrdup(s);
 }
 
 static int parse_symbol(struct entry *e, char **words, size_t n, const char **why)
@@ -226,9 +133,7 @@ static int parse_symbol(struct entry *e, char **words, size_t n, const char **wh
 		*why = "'symbol:' needs a symbol name";
 		return -EINVAL;
 	}
-	e->scope = calloc(n, sizeof(char *));
-	if (e->scope == NULL)
-		return -ENOMEM;
+	e->scope = kd_xcalloc(n, sizeof(char *));
 	for (size_t i = 1; i < n; i++) {
 		const char *w = words[i];
 
@@ -237,9 +142,7 @@ static int parse_symbol(struct entry *e, char **words, size_t n, const char **wh
 			       "like kernel/drivers/block/";
 			return -EINVAL;
 		}
-		e->scope[e->n_scope++] = path_glob(words[i]);
-		if (e->scope[e->n_scope - 1] == NULL)
-			return -ENOMEM;
+		e->scope[e->n_scope++] = path_glob(w);
 	}
 	return 0;
 }
@@ -284,71 +187,61 @@ static int parse_entry(struct entry *e, char **words, size_t n, const char **why
 		}
 		e->kind = ENT_PATH_GLOB;
 		e->arg = path_glob(w);
-		return e->arg ? 0 : -ENOMEM;
+		return 0;
 	}
 	e->kind = strpbrk(w, "*?[") ? ENT_NAME_GLOB : ENT_NAME;
-	e->arg = malloc(strlen(w) + 1);
-	if (e->arg == NULL)
-		return -ENOMEM;
-	kd_alias_normalize(w, e->arg, strlen(w) + 1);
+	e->arg = kd_xmalloc(strlen(w) + 1);
+	kd_alias_normalize(w, e->arg, strlen(w) + 1); /* balanced: glob_ok said so */
 	return 0;
 }
 
-static int parse_line(struct kd_sets *s, struct set *st, unsigned lineno, char *line)
+static int parse_line(struct kd_sets *s, struct set *st, const struct kd_lines *l, char *line)
 {
-	char *words[64], *hash = strchr(line, '#');
+	char *words[MAX_WORDS];
 	const char *why = NULL;
 	struct entry *e;
-	size_t n;
-	int err;
+	int n = line_words(l, kd_ctx_log(s->ctx), line, words), err;
 
-	if (hash)
-		*hash = '\0';
-	n = split_words(line, words, 64);
-	if (n == 0)
-		return 0;
-	if (n > 64) {
-		KD_ERR(kd_ctx_log(s->ctx), "%s line %u: too many words (at most 64)", st->file, lineno);
-		return -EINVAL;
-	}
-	e = realloc(st->v, (st->n + 1) * sizeof(*st->v));
-	if (e == NULL)
-		return -ENOMEM;
-	st->v = e;
+	if (n <= 0)
+		return n;
+	KD_GROW(st->v, st->n, st->cap);
 	e = &st->v[st->n++];
 	memset(e, 0, sizeof(*e));
-	e->line = lineno;
-	err = parse_entry(e, words, n, &why);
-	if (err == -EINVAL)
-		KD_ERR(kd_ctx_log(s->ctx), "%s line %u: %s: '%s'", st->file, lineno, why, words[0]);
+	e->line = l->no;
+	err = parse_entry(e, words, (size_t)n, &why);
+	if (err < 0)
+		KD_LINE_ERR(l, kd_ctx_log(s->ctx), "%s: '%s'", why, words[0]);
 	return err;
 }
 
 int kd_sets_parse(struct kd_sets *s, const char *name, const char *filename,
 		  const char *text)
 {
-	struct set *st = calloc(1, sizeof(*st));
-	char *copy = kd_xstrdup(text), *cur = copy, *line;
-	unsigned lineno = 0;
-	void *p;
+	struct set *st = kd_xcalloc(1, sizeof(*st)), **slot;
+	struct kd_lines l;
+	char *line;
+	bool added;
 	int err = 0;
 
-	if (st == NULL) {
-		free(copy);
-		return -ENOMEM;
-	}
 	st->name = kd_xstrdup(name);
 	st->file = kd_xstrdup(filename);
-	while (err == 0 && (line = strsep(&cur, "\n")) != NULL)
-		err = parse_line(s, st, ++lineno, line);
-	free(copy);
-	p = err ? NULL : realloc(s->sets, (s->n_sets + 1) * sizeof(*s->sets));
-	if (p == NULL) {
-		set_free(st);
-		return err ? err : -ENOMEM;
+	kd_lines_init(&l, st->file, text, strlen(text), false);
+	while ((line = kd_lines_next(&l)) != NULL) {
+		err = parse_line(s, st, &l, line);
+		if (err < 0)
+			break;
 	}
-	s->sets = p;
-	s->sets[s->n_sets++] = st;
+	kd_lines_free(&l);
+	if (err < 0) {
+		set_free(st);
+		return err;
+	}
+	slot = kd_olist_add(&s->sets, name, &added);
+	if (!added) { /* defined already: the first definition stays */
+		set_free(st);
+		return 0;
+	}
+	*slot = st;
 	return 0;
 }
 
@@ -365,47 +258,53 @@ static void log_dirs(struct kd_sets *s, struct kd_str *out)
 /* The set NAME: parsed already, or from the first directory that has it. */
 static int set_find(struct kd_sets *s, const char *name, struct set **out)
 {
-	size_t i;
+	struct set **known = kd_olist_get(&s->sets, name);
 
-	for (i = 0; i < s->n_sets; i++) {
-		if (strcmp(s->sets[i]->name, name) == 0) {
-			*out = s->sets[i];
-			return 0;
-		}
+	if (known) {
+		*out = *known;
+		return 0;
 	}
-	for (i = 0; i < s->n_dirs; i++) {
+	for (size_t i = 0; i < s->n_dirs; i++) {
+		char *path = kd_xasprintf("%s/%s.set", s->dirs[i], name);
 		struct kd_buf b;
-		struct kd_str path = { 0 };
-		int err;
+		int err = kd_read_file(kd_ctx_log(s->ctx), path, &b);
 
-		kd_str_printf(&path, "%s/%s.set", s->dirs[i], name);
-		err = kd_read_file(kd_ctx_log(s->ctx), path.s, &b);
-		if (err == 0)
-			err = kd_sets_parse(s, name, path.s, (const char *)b.data);
-		kd_buf_free(&b);
-		kd_str_free(&path);
+		if (err == 0) {
+			err = kd_sets_parse(s, name, path, (const char *)b.data);
+			kd_buf_free(&b);
+		}
+		free(path);
 		if (err == -ENOENT)
 			continue;
 		if (err < 0)
 			return err;
-		*out = s->sets[s->n_sets - 1];
+		*out = *(struct set **)kd_olist_get(&s->sets, name);
 		return 0;
 	}
 	return -ENOENT;
 }
 
-static void report_unknown(struct kd_sets *s, const char *file, unsigned line,
+/* Where an entry stands, for messages while expanding (the file is read). */
+static struct kd_lines entry_at(const struct set *st, const struct entry *e)
+{
+	return (struct kd_lines){ .file = st->file, .no = e->line };
+}
+
+static void report_unknown(struct kd_sets *s, const struct set *st, const struct entry *e,
 			   const char *name)
 {
 	struct kd_str dirs = { 0 };
 
 	log_dirs(s, &dirs);
-	if (file)
-		KD_ERR(kd_ctx_log(s->ctx), "%s line %u: unknown set '%s' (no %s.set in %s)", file, line,
+	if (st) {
+		struct kd_lines at = entry_at(st, e);
+
+		KD_LINE_ERR(&at, kd_ctx_log(s->ctx), "unknown set '%s' (no %s.set in %s)", name,
+			    name, dirs.s);
+	} else {
+		KD_ERR(kd_ctx_log(s->ctx), "unknown set '%s' (no %s.set in %s; see --sets-dir)",
 		       name, name, dirs.s);
-	else
-		KD_ERR(kd_ctx_log(s->ctx), "unknown set '%s' (no %s.set in %s; see --sets-dir)", name, name,
-		       dirs.s);
+	}
 	kd_str_free(&dirs);
 }
 
@@ -449,13 +348,10 @@ static int syms_get(struct kd_sets *s, uint32_t mod, const struct kd_symbols **o
 	char *path;
 	int err;
 
-	if (mod >= s->n_syms) {
+	if (mod >= s->n_syms) { /* lookups may have added modules since */
 		size_t n = kd_ctx_db(s->ctx)->n_mods;
-		void *p = realloc(s->syms, n * sizeof(*s->syms));
 
-		if (p == NULL)
-			return -ENOMEM;
-		s->syms = p;
+		s->syms = kd_xreallocarray(s->syms, n, sizeof(*s->syms));
 		memset(s->syms + s->n_syms, 0, (n - s->n_syms) * sizeof(*s->syms));
 		s->n_syms = n;
 	}
@@ -463,9 +359,7 @@ static int syms_get(struct kd_sets *s, uint32_t mod, const struct kd_symbols **o
 		b = kd_modcache_get(s->cache, mod);
 		if (b == NULL)
 			return -EIO;
-		s->syms[mod] = calloc(1, sizeof(struct kd_symbols));
-		if (s->syms[mod] == NULL)
-			return -ENOMEM;
+		s->syms[mod] = kd_xcalloc(1, sizeof(struct kd_symbols));
 		path = kd_module_fullpath(s->ctx, mod);
 		err = kd_elf_symbols(s->ctx, path ? path : "?", b->data, b->size,
 				     s->syms[mod]);
@@ -488,41 +382,48 @@ static bool uses_symbol(const struct kd_symbols *sy, const char *name)
 	return false;
 }
 
+static bool wanted(const struct kd_wants *w, const char *name)
+{
+	return w && kd_olist_find(&w->list, name) >= 0;
+}
+
 /* Modules whose undefined symbols include the entry's symbol. */
 static int match_symbol(struct kd_sets *s, const struct entry *e, const char *reason,
-			const struct names *skip, struct names *out)
+			const struct kd_wants *skip, struct kd_wants *out)
 {
 	struct kd_moddb *db = kd_ctx_db(s->ctx);
-	uint32_t *cand = malloc((db->n_mods ? db->n_mods : 1) * sizeof(*cand));
+	uint32_t *cand = kd_xcalloc(db->n_mods, sizeof(*cand));
 	size_t n = 0, i;
 	int err;
 
-	if (cand == NULL)
-		return -ENOMEM;
 	for (i = 0; i < db->n_mods; i++)
 		if (db->mods[i].in_dep && db->mods[i].path && in_scope(e, db->mods[i].path) &&
-		    !(skip && kd_map_get(&skip->index, db->mods[i].name, NULL)))
+		    !wanted(skip, db->mods[i].name))
 			cand[n++] = (uint32_t)i;
 	/* reading the files is the slow part: all at once, in parallel */
 	err = kd_modcache_load(s->cache, cand, n);
-	for (i = 0; i < n && err == 0; i++) {
+	if (err < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
 		const struct kd_symbols *sy;
 
 		err = syms_get(s, cand[i], &sy);
-		if (err == 0 && uses_symbol(sy, e->arg))
-			err = names_add(out, db->mods[cand[i]].name, reason);
+		if (err < 0)
+			goto out;
+		if (uses_symbol(sy, e->arg))
+			kd_wants_add(out, db->mods[cand[i]].name, reason, 0);
 	}
+out:
 	free(cand);
 	return err;
 }
 
-static int match_db(struct kd_sets *s, const struct entry *e, const char *reason,
-		    struct names *out)
+static void match_db(struct kd_sets *s, const struct entry *e, const char *reason,
+		     struct kd_wants *out)
 {
 	struct kd_moddb *db = kd_ctx_db(s->ctx);
-	int err = 0;
 
-	for (size_t i = 0; i < db->n_mods && err == 0; i++) {
+	for (size_t i = 0; i < db->n_mods; i++) {
 		const struct kd_module *m = &db->mods[i];
 		bool hit;
 
@@ -533,26 +434,26 @@ static int match_db(struct kd_sets *s, const struct entry *e, const char *reason
 		else
 			hit = path_matches(e->arg, m->path);
 		if (hit)
-			err = names_add(out, m->name, reason);
+			kd_wants_add(out, m->name, reason, 0);
 	}
-	return err;
 }
 
-static int expand(struct kd_sets *s, struct set *st, struct names *out);
+static int expand(struct kd_sets *s, struct set *st, struct kd_wants *out);
 
 static int match_include(struct kd_sets *s, struct set *st, const struct entry *e,
-			 struct names *out)
+			 struct kd_wants *out)
 {
 	struct set *child;
 	int err = set_find(s, e->arg, &child);
 
 	if (err == -ENOENT) {
-		report_unknown(s, st->file, e->line, e->arg);
+		report_unknown(s, st, e, e->arg);
 		return -ENOENT;
 	}
 	if (err < 0)
 		return err;
 	if (child->busy) {
+		struct kd_lines at = entry_at(st, e);
 		struct kd_str path = { 0 };
 		size_t i = 0;
 
@@ -560,8 +461,8 @@ static int match_include(struct kd_sets *s, struct set *st, const struct entry *
 			i++;
 		for (; i < s->depth; i++)
 			kd_str_printf(&path, "%s -> ", s->stack[i]);
-		KD_ERR(kd_ctx_log(s->ctx), "%s line %u: sets include each other: %s%s", st->file, e->line,
-		       path.s ? path.s : "", child->name);
+		KD_LINE_ERR(&at, kd_ctx_log(s->ctx), "sets include each other: %s%s",
+			    path.s ? path.s : "", child->name);
 		kd_str_free(&path);
 		return -ELOOP;
 	}
@@ -571,14 +472,15 @@ static int match_include(struct kd_sets *s, struct set *st, const struct entry *
 /* What one entry adds (or, for a removal, what it takes away); modules in
  * skip are left out anyway and need not be read. */
 static int match_entry(struct kd_sets *s, struct set *st, const struct entry *e,
-		       const char *reason, const struct names *skip, struct names *out)
+		       const char *reason, const struct kd_wants *skip, struct kd_wants *out)
 {
 	switch (e->kind) {
 	case ENT_NAME:
-		return names_add(out, e->arg, reason);
+		return kd_wants_add(out, e->arg, reason, 0);
 	case ENT_NAME_GLOB:
 	case ENT_PATH_GLOB:
-		return match_db(s, e, reason, out);
+		match_db(s, e, reason, out);
+		return 0;
 	case ENT_SYMBOL:
 		return match_symbol(s, e, reason, skip, out);
 	case ENT_INCLUDE:
@@ -587,10 +489,11 @@ static int match_entry(struct kd_sets *s, struct set *st, const struct entry *e,
 	return -EINVAL;
 }
 
-static int expand(struct kd_sets *s, struct set *st, struct names *out)
+/* The set's modules into out: its entries' union minus its removals. */
+static int expand(struct kd_sets *s, struct set *st, struct kd_wants *out)
 {
-	struct names add = { 0 }, del = { 0 };
-	struct kd_str reason = { 0 };
+	struct kd_wants add = { 0 }, del = { 0 };
+	char *reason;
 	size_t i;
 	int err = 0;
 
@@ -598,30 +501,41 @@ static int expand(struct kd_sets *s, struct set *st, struct names *out)
 		KD_ERR(kd_ctx_log(s->ctx), "%s: sets nested more than %zu deep", st->file, s->depth);
 		return -ELOOP;
 	}
-	kd_str_printf(&reason, "set %s", st->name);
+	reason = kd_xasprintf("set %s", st->name);
 	st->busy = true;
 	s->stack[s->depth++] = st->name;
 	/* removals first: symbol scans then skip what would be removed */
-	for (i = 0; i < st->n && err == 0; i++)
-		if (st->v[i].remove)
-			err = match_entry(s, st, &st->v[i], reason.s, NULL, &del);
-	for (i = 0; i < st->n && err == 0; i++)
+	for (i = 0; i < st->n; i++) {
 		if (!st->v[i].remove)
-			err = match_entry(s, st, &st->v[i], reason.s, &del, &add);
+			continue;
+		err = match_entry(s, st, &st->v[i], reason, NULL, &del);
+		if (err < 0)
+			goto out;
+	}
+	for (i = 0; i < st->n; i++) {
+		if (st->v[i].remove)
+			continue;
+		err = match_entry(s, st, &st->v[i], reason, &del, &add);
+		if (err < 0)
+			goto out;
+	}
+	for (i = 0; i < kd_wants_count(&add); i++) {
+		const struct kd_want *it = kd_wants_at(&add, i);
+
+		if (!wanted(&del, it->name))
+			kd_wants_add(out, it->name, it->reason, 0);
+	}
+out:
 	s->depth--;
 	st->busy = false;
-	for (i = 0; i < add.n && err == 0; i++)
-		if (!kd_map_get(&del.index, add.name[i], NULL))
-			err = names_add(out, add.name[i], add.reason[i]);
-	names_free(&add);
-	names_free(&del);
-	kd_str_free(&reason);
+	kd_wants_free(&add);
+	kd_wants_free(&del);
+	free(reason);
 	return err;
 }
 
 int kd_sets_expand(struct kd_sets *s, const char *name, struct kd_wants *out)
 {
-	struct names got = { 0 };
 	struct set *st;
 	int err;
 
@@ -631,51 +545,44 @@ int kd_sets_expand(struct kd_sets *s, const char *name, struct kd_wants *out)
 	}
 	err = set_find(s, name, &st);
 	if (err == -ENOENT)
-		report_unknown(s, NULL, 0, name);
+		report_unknown(s, NULL, NULL, name);
 	if (err < 0)
 		return err;
-	err = expand(s, st, &got);
-	for (size_t i = 0; i < got.n && err == 0; i++)
-		err = kd_wants_add(out, got.name[i], got.reason[i], 0);
-	names_free(&got);
-	return err;
+	return expand(s, st, out);
 }
 
 /* default.list: set names separated by blanks or lines, '#' comments. */
-static int parse_default_list(struct kd_sets *s, const char *path, char *text,
+static int parse_default_list(struct kd_sets *s, const char *path, const struct kd_buf *b,
 			      char ***names, size_t *n)
 {
+	struct kd_lines l;
 	char *line;
-	unsigned lineno = 0;
+	size_t cap = 0;
+	int err = 0;
 
-	while ((line = strsep(&text, "\n")) != NULL) {
-		char *words[64], *hash = strchr(line, '#');
-		size_t w;
+	kd_lines_init(&l, path, (const char *)b->data, strlen((const char *)b->data), false);
+	while ((line = kd_lines_next(&l)) != NULL) {
+		char *words[MAX_WORDS];
+		int w = line_words(&l, kd_ctx_log(s->ctx), line, words);
 
-		lineno++;
-		if (hash)
-			*hash = '\0';
-		w = split_words(line, words, 64);
-		if (w > 64) {
-			KD_ERR(kd_ctx_log(s->ctx), "%s line %u: too many words (at most 64)", path, lineno);
-			return -EINVAL;
+		if (w < 0) {
+			err = w;
+			goto out;
 		}
-		for (size_t k = 0; k < w; k++) {
-			void *p;
-
+		for (int k = 0; k < w; k++) {
 			if (!set_name_ok(words[k])) {
-				KD_ERR(kd_ctx_log(s->ctx), "%s line %u: '%s' is not a set name", path, lineno,
-				       words[k]);
-				return -EINVAL;
+				KD_LINE_ERR(&l, kd_ctx_log(s->ctx), "'%s' is not a set name",
+					    words[k]);
+				err = -EINVAL;
+				goto out;
 			}
-			p = realloc(*names, (*n + 1) * sizeof(**names));
-			if (p == NULL)
-				return -ENOMEM;
-			*names = p;
+			KD_GROW(*names, *n, cap);
 			(*names)[(*n)++] = kd_xstrdup(words[k]);
 		}
 	}
-	return 0;
+out:
+	kd_lines_free(&l);
+	return err;
 }
 
 void kd_sets_names_free(char **names, size_t n)
@@ -694,16 +601,15 @@ int kd_sets_defaults(struct kd_sets *s, char ***names, size_t *n)
 	for (size_t i = 0; i < s->n_dirs; i++) {
 		char *path = kd_path_join(s->dirs[i], "default.list");
 		struct kd_buf b;
-		int err = path ? kd_read_file(kd_ctx_log(s->ctx), path, &b) : -ENOMEM;
+		int err = kd_read_file(kd_ctx_log(s->ctx), path, &b);
 
-		if (err == -ENOENT) {
-			free(path);
-			continue;
+		if (err == 0) {
+			err = parse_default_list(s, path, &b, names, n);
+			kd_buf_free(&b);
 		}
-		if (err == 0)
-			err = parse_default_list(s, path, (char *)b.data, names, n);
-		kd_buf_free(&b);
 		free(path);
+		if (err == -ENOENT)
+			continue;
 		if (err < 0) {
 			kd_sets_names_free(*names, *n);
 			*names = NULL;
@@ -723,22 +629,16 @@ int kd_sets_defaults(struct kd_sets *s, char ***names, size_t *n)
 int kd_sets_new(struct kd_ctx *ctx, const char *const *dirs, size_t n_dirs,
 		struct kd_modcache *cache, struct kd_sets **out)
 {
-	struct kd_sets *s = calloc(1, sizeof(*s));
+	struct kd_sets *s = kd_xcalloc(1, sizeof(*s));
 
-	*out = NULL;
-	if (s == NULL)
-		return -ENOMEM;
 	s->ctx = ctx;
+	kd_olist_init(&s->sets, sizeof(struct set *));
 	if (cache == NULL) {
 		kd_modcache_init(&s->own_cache, ctx, 0);
 		cache = &s->own_cache;
 	}
 	s->cache = cache;
-	s->dirs = calloc(n_dirs + 1, sizeof(char *));
-	if (s->dirs == NULL) {
-		free(s);
-		return -ENOMEM;
-	}
+	s->dirs = kd_xcalloc(n_dirs + 1, sizeof(char *));
 	for (size_t i = 0; i < n_dirs; i++)
 		s->dirs[s->n_dirs++] = kd_xstrdup(dirs[i]);
 	*out = s;
@@ -751,8 +651,9 @@ void kd_sets_free(struct kd_sets *s)
 
 	if (s == NULL)
 		return;
-	for (i = 0; i < s->n_sets; i++)
-		set_free(s->sets[i]);
+	for (i = 0; i < s->sets.n; i++)
+		set_free(*(struct set **)kd_olist_at(&s->sets, i));
+	kd_olist_free(&s->sets);
 	for (i = 0; i < s->n_syms; i++) {
 		if (s->syms[i]) {
 			kd_symbols_free(s->syms[i]);
@@ -763,7 +664,6 @@ void kd_sets_free(struct kd_sets *s)
 		free(s->dirs[i]);
 	kd_modcache_free(&s->own_cache);
 	free(s->syms);
-	free(s->sets);
 	free(s->dirs);
 	free(s);
 }

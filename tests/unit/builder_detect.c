@@ -10,7 +10,8 @@
  *  - A fake kernel and small sysroots for the cases the fixtures do not
  *    cover: --root-device by UUID, a chroot's fstab, the superblock's UUID,
  *    dm-crypt without a table, capi: and essiv ciphers, loop, blacklists,
- *    the root-only policy, a missing root; and `kindling build --host-only`
+ *    the root-only policy, a missing root, blkid for a UUID without its
+ *    udev link (the live system only); and `kindling build --host-only`
  *    with kindling.conf's hostonly.
  */
 #include "unit.h"
@@ -19,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -507,6 +509,75 @@ static void test_loop_builtin(void **state)
 	assert_string_equal(n, "ext4 loop!"); /* built into this kernel */
 }
 
+/* A block device of this machine (the live system's sysfs), or "" if none. */
+static void host_block_device(char *name, size_t size)
+{
+	DIR *d = opendir("/sys/class/block");
+	struct dirent *de;
+
+	name[0] = '\0';
+	while (d && (de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.' && (name[0] == '\0' || strcmp(de->d_name, name) < 0))
+			snprintf(name, size, "%s", de->d_name);
+	if (d)
+		closedir(d);
+}
+
+/*
+ * UUID= without its /dev/disk link (no udev): on the live system blkid
+ * names the device; a fixture sysroot never asks the host's blkid.  A fake
+ * blkid first in PATH records its arguments and knows one UUID.
+ */
+static void test_blkid_fallback(void **state)
+{
+	struct fixture *f = *state;
+	struct kd_detect_opts o = { .sysroot = f->sys, .root_device = "UUID=feed-beef",
+				    .policy = KD_DETECT_ROOT_ONLY };
+	char bin[128], calls[160], script[768], dev[NAME_MAX + 1], *path = getenv("PATH"), *saved, *got;
+	struct kd_str newpath = { 0 };
+
+	host_block_device(dev, sizeof(dev));
+	snprintf(bin, sizeof(bin), "%s/bin", f->root);
+	snprintf(calls, sizeof(calls), "%s/blkid.calls", f->root);
+	snprintf(script, sizeof(script), "#!/bin/sh\necho \"$*\" >> %s\n"
+		 "[ \"$5\" = UUID=feed-beef ] || exit 2\necho /dev/%s\n", calls, dev);
+	fake_put(bin, "blkid", script);
+	strcat(bin, "/blkid");
+	chmod(bin, 0755);
+	saved = strdup(path ? path : "/usr/bin:/bin");
+	kd_str_printf(&newpath, "%s/bin:%s", f->root, saved);
+	setenv("PATH", newpath.s, 1);
+
+	/* a fixture: its dev/disk only, the message as before */
+	assert_int_equal(detect(f, &o), -ENOENT);
+	assert_non_null(strstr(f->log.s, "--root-device UUID=feed-beef: no such block device "
+			       "under"));
+	assert_non_null(strstr(f->log.s, "(sys/class/block, dev/disk/by-*)"));
+	assert_int_equal(access(calls, F_OK), -1);
+
+	/* the live system: blkid -l -o device -t UUID=... names the device */
+	o.sysroot = NULL;
+	if (dev[0]) {
+		char want[NAME_MAX + 8];
+
+		assert_int_equal(detect(f, &o), 0);
+		snprintf(want, sizeof(want), "/dev/%s", dev);
+		assert_string_equal(f->d.root_source, want);
+		assert_string_equal(f->d.root_spec, "UUID=feed-beef");
+	} else { /* no block device at all here: blkid is asked all the same */
+		assert_int_equal(detect(f, &o), -ENOENT);
+		assert_non_null(strstr(f->log.s, ", blkid)"));
+	}
+	got = read_all(calls);
+	assert_non_null(got);
+	assert_non_null(strstr(got, "-l -o device -t UUID=feed-beef\n"));
+	free(got);
+
+	setenv("PATH", saved, 1);
+	free(saved);
+	kd_str_free(&newpath);
+}
+
 /* ---- kindling detect ------------------------------------------------------ */
 
 /* kd_cmd_detect with stdout into *out; returns the exit code. */
@@ -698,6 +769,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_superblock_uuid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dm_crypt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loop_builtin, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blkid_fallback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cli, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build_host_only, setup, teardown),
 	};

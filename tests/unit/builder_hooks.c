@@ -110,11 +110,11 @@ static void test_good_lines(void **state)
 	assert_string_equal(sets[0], "storage");
 	assert_string_equal(sets[1], "dm");
 	assert_int_equal(kd_hooks_wants(f->h, &w), 0);
-	assert_int_equal(w.n, 2);
-	assert_string_equal(w.v[0].name, "ext4");
-	assert_string_equal(w.v[1].name, "crypto-xts");
-	assert_string_equal(w.v[0].reason, "hook user");
-	assert_int_equal(w.v[0].flags, KD_WANT_LOAD | KD_WANT_REQUIRED);
+	assert_int_equal(kd_wants_count(&w), 2);
+	assert_string_equal(kd_wants_at(&w, 0)->name, "ext4");
+	assert_string_equal(kd_wants_at(&w, 1)->name, "crypto-xts");
+	assert_string_equal(kd_wants_at(&w, 0)->reason, "hook user");
+	assert_int_equal(kd_wants_at(&w, 0)->flags, KD_WANT_LOAD | KD_WANT_REQUIRED);
 	kd_wants_free(&w);
 }
 

@@ -91,8 +91,11 @@ static char *wants_text(const struct kd_wants *w)
 	struct kd_str s = { 0 };
 
 	kd_str_addz(&s, "");
-	for (size_t i = 0; i < w->n; i++)
-		kd_str_printf(&s, "%s%s(%s)", i ? " " : "", w->v[i].name, w->v[i].reason);
+	for (size_t i = 0; i < kd_wants_count(w); i++) {
+		const struct kd_want *it = kd_wants_at(w, i);
+
+		kd_str_printf(&s, "%s%s(%s)", i ? " " : "", it->name, it->reason);
+	}
 	return s.s;
 }
 
@@ -266,9 +269,9 @@ static void test_wants_dedupe(void **state)
 
 	assert_int_equal(kd_wants_add(&f->w, "ahci", "set storage", 0), 0);
 	assert_int_equal(kd_wants_add(&f->w, "ahci", "--add", KD_WANT_LOAD), 0);
-	assert_int_equal(f->w.n, 1);
-	assert_string_equal(f->w.v[0].reason, "set storage");
-	assert_int_equal(f->w.v[0].flags, KD_WANT_LOAD);
+	assert_int_equal(kd_wants_count(&f->w), 1);
+	assert_string_equal(kd_wants_at(&f->w, 0)->reason, "set storage");
+	assert_int_equal(kd_wants_at(&f->w, 0)->flags, KD_WANT_LOAD);
 }
 
 int main(void)
