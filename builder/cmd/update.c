@@ -19,6 +19,7 @@
 
 #include "cmd/cmd.h"
 #include "build/build.h"
+#include "image/image.h"
 
 enum { OPT_REMOVE = KD_OPT_FIRST_FREE };
 
@@ -42,8 +43,8 @@ static void usage(FILE *f)
 	      "                 write ROOT/boot/...\n"
 	      "  -o OUTPUT      write (or with --remove delete) OUTPUT instead of\n"
 	      "                 ROOT/boot/initrd.img-KVER (one kernel only)\n"
-	      "  --remove KVER  delete that kernel's image and any temporary file a\n"
-	      "                 failed build left beside it\n"
+	      "  --remove KVER  delete that kernel's image and the temporary file a killed\n"
+	      "                 build may have left beside it\n"
 	      "  -v, -q         more or less output (passed on to kindling build)\n"
 	      "The image is generic unless the configuration asks for host-only.\n", f);
 }
@@ -253,16 +254,12 @@ static int build_one(const struct update_args *a, const char *kver, bool hostonl
 	return rc;
 }
 
-/* Delete OUT and the temporary files a killed build may have left beside it
- * (builder/image.c names them DIR/.BASE.XXXXXX). */
+/* Delete OUT and the temporary file a killed build may have left beside it
+ * (image/output.c's named one: DIR/.BASE.kindling-tmp). */
 static int remove_one(const struct update_args *a, const char *kver)
 {
 	char *out = boot_image(a, kver);
-	char *slash = strrchr(out, '/');
-	const char *base = slash ? slash + 1 : out;
-	struct kd_str dir = { 0 }, prefix = { 0 };
-	struct dirent *e;
-	DIR *d;
+	char *tmp = kd_output_tmp_path(out);
 	int rc = 0;
 
 	if (unlink(out) == 0) {
@@ -274,29 +271,14 @@ static int remove_one(const struct update_args *a, const char *kver)
 	} else if (a->verbosity > 1) {
 		fprintf(stderr, "kindling update: %s does not exist: nothing to remove\n", out);
 	}
-	if (slash)
-		kd_str_printf(&dir, "%.*s", (int)(slash - out + 1), out);
-	else
-		kd_str_addz(&dir, "./");
-	kd_str_printf(&prefix, ".%s.", base);
-	d = dir.s && prefix.s ? opendir(dir.s) : NULL;
-	while (d && (e = readdir(d)) != NULL) {
-		if (strncmp(e->d_name, prefix.s, prefix.len) != 0 ||
-		    strlen(e->d_name) != prefix.len + 6)
-			continue;
-		if (unlinkat(dirfd(d), e->d_name, 0) < 0) {
-			fprintf(stderr, "kindling update: cannot remove %s%s: %s\n", dir.s,
-				e->d_name, strerror(errno));
-			rc = 1;
-		} else if (a->verbosity > 1) {
-			fprintf(stderr, "kindling update: removed the leftover %s%s\n", dir.s,
-				e->d_name);
-		}
+	if (unlink(tmp) == 0) {
+		if (a->verbosity > 1)
+			fprintf(stderr, "kindling update: removed the leftover %s\n", tmp);
+	} else if (errno != ENOENT) {
+		fprintf(stderr, "kindling update: cannot remove %s: %s\n", tmp, strerror(errno));
+		rc = 1;
 	}
-	if (d)
-		closedir(d);
-	kd_str_free(&dir);
-	kd_str_free(&prefix);
+	free(tmp);
 	free(out);
 	return rc;
 }

@@ -150,5 +150,9 @@ int kd_output_write(void *o, const void *buf, size_t n); /* a kd_emit_fn */
 int kd_output_commit(struct kd_output *o);
 /* Drop the new file (if not committed) and unlock; safe to call twice. */
 void kd_output_close(struct kd_output *o);
+/* DIR/.BASE.kindling-tmp for path DIR/BASE (malloc'd): the only file a build
+ * can leave beside its output, when SIGKILL (or power loss) stops it while
+ * writing without O_TMPFILE (a vfat ESP) or between the link and the rename. */
+char *kd_output_tmp_path(const char *path);
 
 #endif

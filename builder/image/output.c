@@ -14,7 +14,9 @@
  * Builds into one directory are serialised by flock() on the directory
  * itself, so no lock file is ever left behind.  Under that lock nothing
  * else uses the temporary name: one left by a build killed in the
- * instant between link and rename is removed by the next build.
+ * instant between link and rename, or while writing a named one, is
+ * removed by the next build (and by kindling update --remove, through
+ * kd_output_tmp_path).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -108,10 +110,19 @@ static int open_named(struct kd_output *o)
 	return 0;
 }
 
+/* The temporary file's name, from the output's: the one place that says it. */
+#define TMP_NAME ".%s.kindling-tmp"
+
+char *kd_output_tmp_path(const char *path)
+{
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+
+	return kd_xasprintf("%.*s" TMP_NAME, (int)(base - path), path, base);
+}
+
 int kd_output_open(struct kd_ctx *ctx, struct kd_output *o, const char *path, bool force)
 {
 	const char *slash = strrchr(path, '/');
-	struct kd_str tmp = { 0 };
 	int err;
 
 	memset(o, 0, sizeof(*o));
@@ -141,10 +152,7 @@ int kd_output_open(struct kd_ctx *ctx, struct kd_output *o, const char *path, bo
 	err = lock_dir(o);
 	if (err < 0)
 		return err;
-	kd_str_printf(&tmp, ".%s.kindling-tmp", o->base);
-	o->tmp = tmp.s;
-	if (o->tmp == NULL)
-		return -ENOMEM;
+	o->tmp = kd_xasprintf(TMP_NAME, o->base);
 	/* a leftover of a build killed between link and rename: ours to remove */
 	unlinkat(o->dirfd, o->tmp, 0);
 	o->fd = -1;

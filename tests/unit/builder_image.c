@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* The image: written from a fake module tree, read back with libarchive;
  * metadata, sorting, contents, determinism, and failures that must leave
- * the old image alone.  Also `kindling build` itself (kd_cmd_build). */
+ * the old image alone.  Also `kindling build` itself (kd_cmd_build), and
+ * `kindling update --remove` on what a killed build leaves. */
 #include "unit.h"
 
 #include <archive.h>
@@ -15,6 +16,9 @@
 #include <sys/stat.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mount.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -950,6 +954,53 @@ static void test_output_lock(void **state)
 	kd_str_free(&codec_log);
 }
 
+/* kindling update --remove deletes what a build killed while writing really
+ * leaves: output.c's named temporary file, which a child makes here as it
+ * does where O_TMPFILE cannot be used (no /proc: a tmpfs over it in a
+ * private mount namespace), killed with SIGKILL half-way. */
+static void test_update_remove_leftover(void **state)
+{
+	struct fixture *f = *state;
+	char boot[128], out[192], tmp[224], *argv[] = {
+		"update", "--remove", "9.9.9", "-r", f->root, NULL,
+	};
+	int status;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		skip(); /* not root: no mount namespace */
+	snprintf(boot, sizeof(boot), "%s/boot", f->root);
+	snprintf(out, sizeof(out), "%s/initrd.img-9.9.9", boot);
+	snprintf(tmp, sizeof(tmp), "%s/.initrd.img-9.9.9.kindling-tmp", boot);
+	fake_mkdirs(boot);
+	fake_write(out, "OLD IMAGE", 9);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct kd_output o;
+
+		if (unshare(CLONE_NEWNS) < 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount("none", "/proc", "tmpfs", 0, NULL) < 0)
+			_exit(2);
+		if (kd_output_open(&codec_ctx, &o, out, true) < 0 ||
+		    kd_output_write(&o, "HALF", 4) < 0)
+			_exit(3);
+		raise(SIGKILL);
+		_exit(4);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	assert_content(tmp, "HALF");
+	assert_content(out, "OLD IMAGE");
+	optind = 0;
+	assert_int_equal(kd_cmd_update(5, argv), 0);
+	assert_int_equal(access(out, F_OK), -1);
+	assert_int_equal(access(tmp, F_OK), -1);
+	assert_int_equal(rmdir(boot), 0); /* nothing else is left */
+	kd_str_free(&codec_log);
+}
+
 static void test_microcode_vendor(void **state)
 {
 	FILE *p = popen("grep -m1 '^vendor_id' /proc/cpuinfo", "r");
@@ -988,6 +1039,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_microcode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_output_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_update_remove_leftover, setup, teardown),
 		cmocka_unit_test(test_microcode_vendor),
 	};
 
