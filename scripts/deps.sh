@@ -7,7 +7,7 @@ set -eu
 build="gcc make pkg-config libarchive-dev libzstd-dev liblzma-dev libelf-dev
 zlib1g-dev liblz4-dev libbz2-dev musl-tools"
 check="$build libcmocka-dev kmod linux-image-amd64 linux-image-6.12-amd64
-qemu-system-x86 e2fsprogs btrfs-progs xfsprogs dosfstools fdisk util-linux
+qemu-system-x86 e2fsprogs btrfs-progs xfsprogs dosfstools fuse2fs fdisk util-linux
 cpio zstd xz-utils lz4 gzip bzip2 valgrind initramfs-tools
 f2fs-tools erofs-utils squashfs-tools xorriso cryptsetup-bin lvm2 busybox
 debootstrap systemd dpkg-dev groff-base man-db"

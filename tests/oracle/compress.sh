@@ -18,7 +18,11 @@
 #     both succeed and the result is a valid image;
 #   - without O_TMPFILE (no /proc in a private mount namespace): the named
 #     temporary file goes on SIGTERM, stays on SIGKILL and the next build
-#     removes it.
+#     removes it;
+#   - on a filesystem without O_TMPFILE (vfat, as an ESP, when the kernel
+#     has it, else ext2 through FUSE): a build killed with SIGKILL half-way
+#     leaves .NAME.kindling-tmp, which `kindling update --remove` (what the
+#     postrm.d hook runs) deletes, and so does the next build.
 # Prints one PASS/FAIL line per check.  ORACLE_KERNELS: a shell pattern on
 # the kernel releases (default all).
 set -u
@@ -196,6 +200,67 @@ named_temp_fallback() {
 	done
 }
 
+# no_tmpfile_mount DIR: a small filesystem without O_TMPFILE at DIR, as a
+# vfat ESP is: vfat when the kernel has it, else ext2 through FUSE (fuse2fs;
+# FUSE has no O_TMPFILE).  Prints which.
+no_tmpfile_mount() {
+	local img=$work/notmpfile.img
+	rm -f "$img" && truncate -s 64M "$img" || return 1
+	if grep -qw vfat /proc/filesystems || modprobe -q vfat 2>/dev/null; then
+		mkfs.vfat "$img" >/dev/null && mount -o loop "$img" "$1" && echo vfat
+	else
+		mkfs.ext2 -q -F "$img" && fuse2fs -o fakeroot "$img" "$1" >/dev/null &&
+			echo "ext2 (fuse2fs)"
+	fi
+}
+
+# kill_while_named KVER OUT: start a slow --force build of OUT, SIGKILL it
+# once its named temporary file has data; 0 if it was killed so
+kill_while_named() {
+	local pid tmp=$(dirname "$2")/.$(basename "$2").kindling-tmp
+	"$kd" build -q -k "$1" --init "$init" --sets-dir "$top/modules-sets" --generic \
+		--compress xz --level 9 --force -o "$2" 2>/dev/null &
+	pid=$!
+	for _ in $(seq 600); do [ -s "$tmp" ] && break; sleep 0.05; done
+	sleep 0.3
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	[ $? = 137 ] && [ -s "$tmp" ]
+}
+
+# A build killed on a filesystem without O_TMPFILE leaves .NAME.kindling-tmp:
+# kindling update --remove deletes it with the image, the next build too.
+no_tmpfile_fs() {
+	local kver=$1 m=$work/notmpfile fs b out tmp
+	mkdir -p "$m"
+	if ! fs=$(no_tmpfile_mount "$m"); then
+		fail "$kver no O_TMPFILE fs: cannot mount vfat or fuse2fs at $m"
+		return
+	fi
+	mounts="$m $mounts"
+	b=$m/boot out=$m/boot/initrd.img-$kver tmp=$m/boot/.initrd.img-$kver.kindling-tmp
+	mkdir -p "$b"
+	cp "$work/$kver/img.zstd" "$out"
+	if ! kill_while_named "$kver" "$out"; then
+		fail "$kver $fs: no $(basename "$tmp") left by a build killed while writing" "$(ls -A "$b")"
+	elif ! cmp -s "$out" "$work/$kver/img.zstd"; then
+		fail "$kver $fs: the killed build changed the old image"
+	elif "$kd" update --remove "$kver" -o "$out" -q && [ -z "$(ls -A "$b")" ]; then
+		pass "$kver $fs: SIGKILL while writing leaves $(basename "$tmp"), old image intact; kindling update --remove deletes both"
+	else
+		fail "$kver $fs: kindling update --remove left" "$(ls -A "$b")"
+	fi
+	if ! kill_while_named "$kver" "$out"; then
+		fail "$kver $fs: no $(basename "$tmp") left by a second killed build" "$(ls -A "$b")"
+	elif "$kd" update -q -k "$kver" -o "$out" && only_file "$b" "$(basename "$out")" &&
+	     zstd -q -t "$out" && kd_paths "$out" | cmp -s - "$work/$kver/img.zstd.kd-ls"; then
+		pass "$kver $fs: the next build (kindling update -k KVER -o) removes the leftover and writes the image"
+	else
+		fail "$kver $fs: the next build" "$(ls -A "$b")"
+	fi
+	umount "$m" && mounts=${mounts#"$m "}
+}
+
 kernels=
 for d in /lib/modules/*/modules.dep; do
 	k=$(basename "$(dirname "$d")")
@@ -333,6 +398,7 @@ for kver in $kernels; do
 	fi
 	if [ -z "${fallback_done:-}" ]; then # one kernel is enough
 		named_temp_fallback "$kver" "$k"
+		no_tmpfile_fs "$kver"
 		fallback_done=1
 	fi
 	rm -rf "$w"
