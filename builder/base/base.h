@@ -85,6 +85,15 @@ int kd_str_vprintf(struct kd_str *b, const char *fmt, va_list ap)
 char *kd_str_take(struct kd_str *b);
 void kd_str_free(struct kd_str *b);
 char *kd_path_join(const char *a, const char *b); /* malloc'd "a/b" */
+/* A list of strings, each a copy freed with the list; v[n] is NULL once
+ * anything was added (a NULL-terminated vector). */
+struct kd_strv {
+	char **v;
+	size_t n, cap;
+};
+void kd_strv_add(struct kd_strv *l, const char *s);
+void kd_strv_addn(struct kd_strv *l, const char *s, size_t n); /* at most n bytes of s */
+void kd_strv_free(struct kd_strv *l);
 
 /* ---- map.c: string -> uint32 map, open addressing; keys are copied ---------- */
 struct kd_map {

@@ -98,3 +98,24 @@ char *kd_path_join(const char *a, const char *b)
 	memcpy(p + la + 1, b, lb + 1);
 	return p;
 }
+
+void kd_strv_addn(struct kd_strv *l, const char *s, size_t n)
+{
+	KD_GROW(l->v, l->n + 1, l->cap); /* room for the NULL too */
+	l->v[l->n++] = kd_xstrndup(s, n);
+	l->v[l->n] = NULL;
+}
+
+void kd_strv_add(struct kd_strv *l, const char *s)
+{
+	kd_strv_addn(l, s, strlen(s));
+}
+
+void kd_strv_free(struct kd_strv *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}

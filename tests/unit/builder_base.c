@@ -133,6 +133,26 @@ static void test_grow_and_strings(void **state)
 	free(t);
 }
 
+static void test_strv(void **state)
+{
+	struct kd_strv l = { 0 };
+	char word[] = "abcdef";
+
+	(void)state;
+	kd_strv_add(&l, word);
+	word[0] = 'X'; /* a copy */
+	kd_strv_addn(&l, "ghijkl", 3);
+	for (int i = 0; i < 20; i++)
+		kd_strv_add(&l, "more");
+	assert_int_equal(l.n, 22);
+	assert_string_equal(l.v[0], "abcdef");
+	assert_string_equal(l.v[1], "ghi");
+	assert_null(l.v[22]);
+	kd_strv_free(&l);
+	assert_null(l.v);
+	assert_int_equal(l.n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,6 +161,7 @@ int main(void)
 		cmocka_unit_test(test_words_and_trim),
 		cmocka_unit_test(test_line_report_names_file_and_line),
 		cmocka_unit_test(test_grow_and_strings),
+		cmocka_unit_test(test_strv),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
