@@ -41,13 +41,9 @@ struct content {
 /* An owned text file; the text is taken (freed on failure too). */
 static int add_text(struct content *c, const char *path, struct kd_str *text)
 {
-	char *s = text->s ? text->s : kd_xstrdup("");
 	size_t n = text->len;
-	int err;
-
-	text->s = NULL;
-	text->len = text->cap = 0;
-	err = kd_entries_add(c->e, path, S_IFREG | 0644, s, n, s);
+	char *s = kd_str_take(text);
+	int err = kd_entries_add(c->e, path, S_IFREG | 0644, s, n, s);
 	if (err == -EEXIST)
 		KD_ERR(kd_ctx_log(c->ctx), "image: %s is written twice", path);
 	return err;
@@ -55,12 +51,10 @@ static int add_text(struct content *c, const char *path, struct kd_str *text)
 
 static int add_under_modroot(struct content *c, const char *name, struct kd_str *text)
 {
-	struct kd_str path = { 0 };
-	int err;
+	char *path = kd_xasprintf("%s/%s", c->modroot, name);
+	int err = add_text(c, path, text);
 
-	kd_str_printf(&path, "%s/%s", c->modroot, name);
-	err = add_text(c, path.s, text);
-	kd_str_free(&path);
+	free(path);
 	return err;
 }
 
@@ -77,20 +71,23 @@ static int add_skeleton(struct content *c)
 		{ "bin", "usr/bin" }, { "lib", "usr/lib" }, { "sbin", "usr/sbin" },
 	};
 	size_t i;
-	int err = 0;
+	int err;
 
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && err == 0; i++)
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		err = kd_entries_add(c->e, dirs[i].path, S_IFDIR | dirs[i].mode, NULL, 0,
 				     NULL);
-	for (i = 0; i < 3 && err == 0; i++) {
+		if (err < 0)
+			return err;
+	}
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
 		char *t = kd_xstrdup(links[i][1]);
 
 		err = kd_entries_add(c->e, links[i][0], S_IFLNK | 0777, t, strlen(t), t);
+		if (err < 0)
+			return err;
 	}
 	/* the kernel opens /dev/console for PID 1 before any devtmpfs exists */
-	if (err == 0)
-		err = kd_entries_add_dev(c->e, "dev/console", S_IFCHR | 0600, 5, 1);
-	return err;
+	return kd_entries_add_dev(c->e, "dev/console", S_IFCHR | 0600, 5, 1);
 }
 
 static int add_init(struct content *c)
@@ -136,17 +133,17 @@ static char *rel_path(struct content *c, uint32_t mod)
 static int add_modules(struct content *c)
 {
 	const struct kd_plan *p = c->plan;
-	uint32_t *mods = malloc((p->n ? p->n : 1) * sizeof(*mods));
+	uint32_t *mods = kd_xreallocarray(NULL, p->n, sizeof(*mods));
 	size_t i;
 	int err;
 
-	if (mods == NULL)
-		return -ENOMEM;
 	for (i = 0; i < p->n; i++)
 		mods[i] = p->mods[i].mod;
 	err = kd_modcache_load(c->o->cache, mods, p->n);
 	free(mods);
-	for (i = 0; i < p->n && err == 0; i++) {
+	if (err < 0)
+		return err;
+	for (i = 0; i < p->n; i++) {
 		const struct kd_buf *b = kd_modcache_get(c->o->cache, p->mods[i].mod);
 		char *path = kd_plan_module_path(c->ctx, p->mods[i].mod);
 
@@ -157,9 +154,11 @@ static int add_modules(struct content *c)
 		if (err == -EEXIST)
 			KD_ERR(kd_ctx_log(c->ctx), "image: two modules at %s", path);
 		free(path);
+		if (err < 0)
+			return err;
 	}
 	c->st->n_modules = p->n;
-	return err;
+	return 0;
 }
 
 /* ---- firmware ------------------------------------------------------------- */
@@ -224,14 +223,17 @@ static int add_one_firmware(struct content *c, const char *mod, const char *name
 		KD_INFO(kd_ctx_log(c->ctx), "module %s: firmware %s not found under %s/lib/firmware", mod,
 			name, kd_ctx_root(c->ctx));
 		err = 0;
-	} else if (!kd_map_get(&c->e->index, dest.s, NULL)) {
-		err = kd_read_file(kd_ctx_log(c->ctx), src.s, &b);
-		if (err == 0)
-			err = kd_entries_add(c->e, dest.s, S_IFREG | 0644, b.data, b.size,
-					     b.data);
-		if (err == 0)
-			c->st->n_firmware++;
+		goto out;
 	}
+	if (kd_entries_get(c->e, dest.s))
+		goto out; /* another module's */
+	err = kd_read_file(kd_ctx_log(c->ctx), src.s, &b);
+	if (err < 0)
+		goto out;
+	err = kd_entries_add(c->e, dest.s, S_IFREG | 0644, b.data, b.size, b.data);
+	if (err == 0)
+		c->st->n_firmware++;
+out:
 	kd_str_free(&src);
 	kd_str_free(&dest);
 	return err;
@@ -239,14 +241,13 @@ static int add_one_firmware(struct content *c, const char *mod, const char *name
 
 static int add_firmware(struct content *c)
 {
-	int err = 0;
-
-	for (size_t i = 0; i < c->plan->n && err == 0; i++) {
+	for (size_t i = 0; i < c->plan->n; i++) {
 		uint32_t mod = c->plan->mods[i].mod;
 		const struct kd_buf *b = kd_modcache_get(c->o->cache, mod);
 		const char *name = kd_ctx_db(c->ctx)->mods[mod].name, *fw;
 		struct kd_modinfo mi = { 0 };
 		size_t it = 0;
+		int err;
 
 		if (b == NULL)
 			return -EIO;
@@ -254,8 +255,10 @@ static int add_firmware(struct content *c)
 		while (err == 0 && (fw = kd_modinfo_next(&mi, "firmware", &it)) != NULL)
 			err = add_one_firmware(c, name, fw);
 		kd_modinfo_free(&mi);
+		if (err < 0)
+			return err;
 	}
-	return err;
+	return 0;
 }
 
 /* ---- modprobe.d and depmod's files ------------------------------------------ */
@@ -312,10 +315,8 @@ static int order_cmp(const void *a, const void *b)
 /* The image's modules in modules.order's order: depmod writes that way. */
 static struct by_order *modules_by_order(struct content *c)
 {
-	struct by_order *v = calloc(c->plan->n + 1, sizeof(*v));
+	struct by_order *v = kd_xcalloc(c->plan->n, sizeof(*v));
 
-	if (v == NULL)
-		return NULL;
 	for (size_t i = 0; i < c->plan->n; i++) {
 		const struct kd_module *m = &kd_ctx_db(c->ctx)->mods[c->plan->mods[i].mod];
 
@@ -333,8 +334,6 @@ static int add_dep_and_order(struct content *c)
 	struct kd_str dep = { 0 }, order = { 0 };
 	int err;
 
-	if (v == NULL)
-		return -ENOMEM;
 	for (size_t i = 0; i < c->plan->n; i++) {
 		const struct kd_module *m = &kd_ctx_db(c->ctx)->mods[v[i].mod];
 		char *rel = rel_path(c, v[i].mod);
@@ -350,10 +349,9 @@ static int add_dep_and_order(struct content *c)
 		kd_str_add(&dep, "\n", 1);
 	}
 	free(v);
-	err = add_under_modroot(c, "modules.dep", &dep);
+	err = add_under_modroot(c, "modules.dep", &dep); /* takes dep */
 	if (err == 0)
 		err = add_under_modroot(c, "modules.order", &order);
-	kd_str_free(&dep);
 	kd_str_free(&order);
 	return err;
 }
@@ -450,10 +448,9 @@ static int add_softdep_files(struct content *c)
 		dep_line(c, &wd, "weakdep", d->modname, NULL, d->deps, d->n_deps,
 			 NULL, NULL, 0);
 	}
-	err = add_under_modroot(c, "modules.softdep", &sd);
+	err = add_under_modroot(c, "modules.softdep", &sd); /* takes sd */
 	if (err == 0 && wd.len > 0)
 		err = add_under_modroot(c, "modules.weakdep", &wd);
-	kd_str_free(&sd);
 	kd_str_free(&wd);
 	return err;
 }
@@ -464,7 +461,7 @@ static int add_builtin_file(struct content *c)
 	char *src = kd_path_join(kd_ctx_moddir(c->ctx), "modules.builtin");
 	struct kd_str s = { 0 };
 	struct kd_buf b;
-	int err = src ? kd_read_file(kd_ctx_log(c->ctx), src, &b) : -ENOMEM;
+	int err = kd_read_file(kd_ctx_log(c->ctx), src, &b);
 
 	free(src);
 	if (err == -ENOENT)
@@ -486,47 +483,40 @@ static int add_plan(struct content *c)
 	return kd_entries_add(c->e, KP_PLAN_PATH + 1, S_IFREG | 0644, b.data, b.size, b.data);
 }
 
+/* after the skeleton: the hooks resolve their paths through its links */
+static int add_hooks(struct content *c)
+{
+	return c->o->hooks ? kd_hooks_content(c->o->hooks, c->e) : 0;
+}
+
+/* what host-only detection left out, for kindling explain */
+static int add_detect_text(struct content *c)
+{
+	const char *t = c->o->detect_text;
+
+	return t ? kd_entries_add(c->e, "etc/kindling/detect.txt", S_IFREG | 0644, t,
+				  strlen(t), NULL) : 0;
+}
+
 int kd_image_content(struct kd_ctx *ctx, const struct kd_plan *plan,
 		     const struct kd_image_opts *o, struct kd_entries *out,
 		     struct kd_image_stats *st)
 {
+	static int (*const steps[])(struct content *c) = {
+		add_skeleton, add_init, add_hooks, add_detect_text, add_modules,
+		add_firmware, add_modprobe_conf, add_dep_and_order, add_alias_file,
+		add_softdep_files, add_builtin_file, add_plan,
+	};
 	struct content c = { .ctx = ctx, .plan = plan, .o = o, .e = out, .st = st };
-	struct kd_str root = { 0 };
 	int err = 0;
 
-	kd_str_printf(&root, "usr/lib/modules/%s", kd_ctx_kver(ctx));
-	c.modroot = root.s;
-	for (size_t i = 0; i < plan->n && err == 0; i++)
-		err = kd_map_put(&c.in_image, kd_ctx_db(ctx)->mods[plan->mods[i].mod].name,
-				 (uint32_t)i);
-	if (err == 0)
-		err = add_skeleton(&c);
-	if (err == 0)
-		err = add_init(&c);
-	if (err == 0 && o->hooks)
-		err = kd_hooks_content(o->hooks, out); /* after the skeleton: its links */
-	if (err == 0 && o->detect_text) /* what host-only detection left out, for explain */
-		err = kd_entries_add(out, "etc/kindling/detect.txt", S_IFREG | 0644,
-				     o->detect_text, strlen(o->detect_text), NULL);
-	if (err == 0)
-		err = add_modules(&c);
-	if (err == 0)
-		err = add_firmware(&c);
-	if (err == 0)
-		err = add_modprobe_conf(&c);
-	if (err == 0)
-		err = add_dep_and_order(&c);
-	if (err == 0)
-		err = add_alias_file(&c);
-	if (err == 0)
-		err = add_softdep_files(&c);
-	if (err == 0)
-		err = add_builtin_file(&c);
-	if (err == 0)
-		err = add_plan(&c);
-	if (err == -ENOMEM)
-		KD_ERR(kd_ctx_log(ctx), "out of memory assembling the image");
+	c.modroot = kd_xasprintf("usr/lib/modules/%s", kd_ctx_kver(ctx));
+	for (size_t i = 0; i < plan->n; i++)
+		kd_map_put(&c.in_image, kd_ctx_db(ctx)->mods[plan->mods[i].mod].name,
+			   (uint32_t)i);
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]) && err == 0; i++)
+		err = steps[i](&c);
 	kd_map_free(&c.in_image);
-	kd_str_free(&root);
+	free(c.modroot);
 	return err;
 }

@@ -35,97 +35,6 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* ---- the entries ---------------------------------------------------------- */
-
-static int entries_push(struct kd_entries *e, const char *path, uint32_t mode)
-{
-	struct kd_entry *it;
-	int r;
-
-	if (path[0] == '\0' || path[0] == '/' || kd_map_get(&e->index, path, NULL))
-		return -EEXIST;
-	if (e->n == e->cap) {
-		size_t cap = e->cap ? e->cap * 2 : 256;
-		void *p = realloc(e->v, cap * sizeof(*e->v));
-
-		if (p == NULL)
-			return -ENOMEM;
-		e->v = p;
-		e->cap = cap;
-	}
-	r = kd_map_put(&e->index, path, (uint32_t)e->n);
-	if (r < 0)
-		return r;
-	it = &e->v[e->n++];
-	memset(it, 0, sizeof(*it));
-	it->path = kd_xstrdup(path);
-	it->mode = mode;
-	return 0;
-}
-
-int kd_entries_add(struct kd_entries *e, const char *path, uint32_t mode, const void *data,
-		   size_t size, void *owned)
-{
-	int err = entries_push(e, path, mode);
-
-	if (err < 0) {
-		free(owned);
-		return err;
-	}
-	e->v[e->n - 1].data = data;
-	e->v[e->n - 1].size = size;
-	e->v[e->n - 1].owned = owned;
-	return 0;
-}
-
-int kd_entries_add_dev(struct kd_entries *e, const char *path, uint32_t mode,
-		       unsigned major, unsigned minor)
-{
-	int err = entries_push(e, path, mode);
-
-	if (err == 0) {
-		e->v[e->n - 1].rdev_major = major;
-		e->v[e->n - 1].rdev_minor = minor;
-	}
-	return err;
-}
-
-void kd_entries_free(struct kd_entries *e)
-{
-	for (size_t i = 0; i < e->n; i++) {
-		free(e->v[i].path);
-		free(e->v[i].owned);
-	}
-	free(e->v);
-	kd_map_free(&e->index);
-	memset(e, 0, sizeof(*e));
-}
-
-/* Every parent directory of every entry exists as an entry (0755). */
-static int add_parents(struct kd_entries *e)
-{
-	/* entries appended here are visited by the same loop */
-	for (size_t i = 0; i < e->n; i++) {
-		char *dir = kd_xstrdup(e->v[i].path), *slash = strrchr(dir, '/');
-		int err = 0;
-
-		if (slash) {
-			*slash = '\0';
-			if (!kd_map_get(&e->index, dir, NULL))
-				err = entries_push(e, dir, S_IFDIR | 0755);
-		}
-		free(dir);
-		if (err < 0)
-			return err;
-	}
-	return 0;
-}
-
-static int entry_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct kd_entry *)a)->path, ((const struct kd_entry *)b)->path);
-}
-
 /* ---- the archive ---------------------------------------------------------- */
 
 static la_ssize_t sink_write(struct archive *a, void *data, const void *buf, size_t n)
@@ -166,24 +75,23 @@ static int write_entry(struct archive *a, struct archive_entry *ae, const struct
 	return 0;
 }
 
-/* One cpio newc archive of e into s, the stream ended. */
-static int write_archive(struct kd_ctx *ctx, const struct kd_entries *e, struct kd_zsink *s,
-			 long long mtime)
+/* One cpio newc archive of the n entries v into s, the stream ended. */
+static int write_archive(const struct kd_log *log, const struct kd_entry *const *v, size_t n,
+			 struct kd_zsink *s, long long mtime)
 {
 	struct archive *a = archive_write_new();
 	struct archive_entry *ae = archive_entry_new();
-	int err = -ENOMEM;
+	int err;
 
 	if (a == NULL || ae == NULL)
-		goto out;
-	err = -EIO;
+		kd_die_oom(0); /* libarchive's own allocation */
 	if (archive_write_set_format_cpio_newc(a) != ARCHIVE_OK ||
 	    archive_write_set_bytes_per_block(a, 64 << 10) != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
 	    archive_write_open2(a, s, NULL, sink_write, NULL, NULL) != ARCHIVE_OK)
 		goto fail;
-	for (size_t i = 0; i < e->n; i++)
-		if (write_entry(a, ae, &e->v[i], i + 1, mtime) < 0)
+	for (size_t i = 0; i < n; i++)
+		if (write_entry(a, ae, v[i], i + 1, mtime) < 0)
 			goto fail;
 	if (archive_write_close(a) != ARCHIVE_OK)
 		goto fail;
@@ -191,21 +99,11 @@ static int write_archive(struct kd_ctx *ctx, const struct kd_entries *e, struct 
 	goto out;
 fail:
 	if (s->err == 0)
-		KD_ERR(kd_ctx_log(ctx), "%s: writing the cpio archive: %s", s->what, archive_error_string(a));
+		KD_ERR(log, "%s: writing the cpio archive: %s", s->what, archive_error_string(a));
 	err = s->err ? s->err : -EIO;
 out:
 	archive_entry_free(ae);
-	if (a)
-		archive_write_free(a);
-	return err;
-}
-
-static int finish_entries(struct kd_entries *e)
-{
-	int err = add_parents(e);
-
-	if (err == 0)
-		qsort(e->v, e->n, sizeof(*e->v), entry_cmp);
+	archive_write_free(a);
 	return err;
 }
 
@@ -214,19 +112,22 @@ static int write_microcode(struct kd_ctx *ctx, struct kd_output *out,
 			   const struct kd_image_opts *o, struct kd_image_stats *st)
 {
 	struct kd_entries early = { 0 };
-	struct kd_zsink s;
+	const struct kd_entry **v = NULL;
+	struct kd_zsink s = { 0 };
+	size_t n;
 	int err = kd_microcode_entries(ctx, o->microcode, &early);
 
-	if (err == 0 && early.n > 0)
-		err = finish_entries(&early);
-	if (err == 0 && early.n > 0) {
-		err = kd_zsink_open(&s, kd_ctx_log(ctx), o->output, KD_COMPRESS_NONE, NULL, 1,
-				    kd_output_write, out);
-		if (err == 0)
-			err = write_archive(ctx, &early, &s, o->mtime);
-		st->microcode_size = s.out;
-		kd_zsink_free(&s);
-	}
+	if (err < 0 || early.l.n == 0)
+		goto out;
+	v = kd_entries_sorted(&early, &n);
+	err = kd_zsink_open(&s, kd_ctx_log(ctx), o->output, KD_COMPRESS_NONE, NULL, 1,
+			    kd_output_write, out);
+	if (err == 0)
+		err = write_archive(kd_ctx_log(ctx), v, n, &s, o->mtime);
+	st->microcode_size = s.out;
+	kd_zsink_free(&s);
+out:
+	free(v);
 	kd_entries_free(&early);
 	return err;
 }
@@ -234,7 +135,7 @@ static int write_microcode(struct kd_ctx *ctx, struct kd_output *out,
 /* ---- --format list: a gen_init_cpio list and the files it names --------- */
 
 struct list_out {
-	struct kd_ctx *ctx;
+	const struct kd_log *log;
 	char *dir;          /* OUTPUT.d, absolute */
 	struct kd_str text;
 };
@@ -255,60 +156,70 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 
 #define LIST_MARK ".kindling-list"
 
+/* OUTPUT.d beside the output, absolute (the list names its files so). */
+static int list_dir_name(struct list_out *l, const char *output)
+{
+	const char *slash = strrchr(output, '/');
+	char *parent = slash ? kd_xstrndup(output, (size_t)(slash - output + 1)) :
+			       kd_xstrdup(".");
+	char real[PATH_MAX];
+	int err = 0;
+
+	if (realpath(parent, real) == NULL) {
+		err = -errno;
+		KD_ERR(l->log, "%s: cannot find the output's directory: %s", output,
+		       strerror(errno));
+	} else {
+		l->dir = kd_xasprintf("%s/%s.d", strcmp(real, "/") ? real : "",
+				      slash ? slash + 1 : output);
+	}
+	free(parent);
+	return err;
+}
+
 /* A fresh OUTPUT.d: one from an earlier --format list is replaced with
  * --force, anything else there is refused. */
 static int list_dir(struct list_out *l, const struct kd_image_opts *o)
 {
-	const char *slash = strrchr(o->output, '/');
-	char *parent = slash ? strndup(o->output, (size_t)(slash - o->output + 1)) :
-			       kd_xstrdup(".");
-	char real[PATH_MAX], *mark;
-	struct kd_str d = { 0 };
+	char *mark;
 	struct stat sb;
-	int err = 0;
+	int fd, err = list_dir_name(l, o->output);
 
-	if (parent == NULL || realpath(parent, real) == NULL) {
-		err = parent ? -errno : -ENOMEM;
-		KD_ERR(kd_ctx_log(l->ctx), "%s: cannot find the output's directory: %s", o->output,
-		       strerror(-err));
-		free(parent);
+	if (err < 0)
 		return err;
-	}
-	free(parent);
-	kd_str_printf(&d, "%s/%s.d", strcmp(real, "/") ? real : "",
-		      slash ? slash + 1 : o->output);
-	l->dir = d.s;
-	if (l->dir == NULL)
-		return -ENOMEM;
 	mark = kd_path_join(l->dir, LIST_MARK);
 	if (lstat(l->dir, &sb) == 0) {
 		if (!o->force) {
-			KD_ERR(kd_ctx_log(l->ctx), "%s: already exists (use --force to replace it)", l->dir);
+			KD_ERR(l->log, "%s: already exists (use --force to replace it)", l->dir);
 			err = -EEXIST;
-		} else if (!S_ISDIR(sb.st_mode) || lstat(mark, &sb) < 0) {
-			KD_ERR(kd_ctx_log(l->ctx), "%s: exists and was not made by kindling --format list: "
+			goto out;
+		}
+		if (!S_ISDIR(sb.st_mode) || lstat(mark, &sb) < 0) {
+			KD_ERR(l->log, "%s: exists and was not made by kindling --format list: "
 			       "not replacing it", l->dir);
 			err = -EEXIST;
-		} else if (nftw(l->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+			goto out;
+		}
+		if (nftw(l->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) {
 			err = -errno;
-			KD_ERR(kd_ctx_log(l->ctx), "%s: cannot remove the old files: %s", l->dir,
+			KD_ERR(l->log, "%s: cannot remove the old files: %s", l->dir,
 			       strerror(errno));
+			goto out;
 		}
 	}
-	if (err == 0 && mkdir(l->dir, 0755) < 0) {
+	if (mkdir(l->dir, 0755) < 0) {
 		err = -errno;
-		KD_ERR(kd_ctx_log(l->ctx), "%s: cannot create: %s", l->dir, strerror(errno));
+		KD_ERR(l->log, "%s: cannot create: %s", l->dir, strerror(errno));
+		goto out;
 	}
-	if (err == 0) {
-		int fd = open(mark, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-		if (fd < 0) {
-			err = -errno;
-			KD_ERR(kd_ctx_log(l->ctx), "%s: cannot create: %s", mark, strerror(errno));
-		} else {
-			close(fd);
-		}
+	fd = open(mark, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err = -errno;
+		KD_ERR(l->log, "%s: cannot create: %s", mark, strerror(errno));
+		goto out;
 	}
+	close(fd);
+out:
 	free(mark);
 	return err;
 }
@@ -337,7 +248,7 @@ static int list_file(struct list_out *l, const struct kd_entry *e, const char *w
 	return 0;
 fail:
 	err = -errno;
-	KD_ERR(kd_ctx_log(l->ctx), "%s: cannot write: %s", where, strerror(errno));
+	KD_ERR(l->log, "%s: cannot write: %s", where, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	return err;
@@ -350,7 +261,7 @@ static int list_entry(struct list_out *l, const struct kd_entry *e)
 	int err = 0;
 
 	if (!plain_name(e->path) || (S_ISLNK(e->mode) && !plain_name((const char *)e->data))) {
-		KD_ERR(kd_ctx_log(l->ctx), "/%s: a name with white space cannot be in a gen_init_cpio list",
+		KD_ERR(l->log, "/%s: a name with white space cannot be in a gen_init_cpio list",
 		       e->path);
 		return -EINVAL;
 	}
@@ -360,7 +271,7 @@ static int list_entry(struct list_out *l, const struct kd_entry *e)
 		where = kd_path_join(l->dir, e->path);
 		if (mkdir(where, 0755) < 0 && errno != EEXIST) {
 			err = -errno;
-			KD_ERR(kd_ctx_log(l->ctx), "%s: cannot create: %s", where, strerror(errno));
+			KD_ERR(l->log, "%s: cannot create: %s", where, strerror(errno));
 		}
 		free(where);
 		return err;
@@ -380,26 +291,28 @@ static int list_entry(struct list_out *l, const struct kd_entry *e)
 			      S_ISCHR(e->mode) ? 'c' : 'b', e->rdev_major, e->rdev_minor);
 		return 0;
 	}
-	KD_ERR(kd_ctx_log(l->ctx), "/%s: a file type a gen_init_cpio list cannot hold", e->path);
+	KD_ERR(l->log, "/%s: a file type a gen_init_cpio list cannot hold", e->path);
 	return -EINVAL;
 }
 
-static int write_list(struct kd_ctx *ctx, const struct kd_entries *e,
+static int write_list(const struct kd_log *log, const struct kd_entry *const *v, size_t n,
 		      const struct kd_image_opts *o, struct kd_output *out,
 		      struct kd_image_stats *st)
 {
-	struct list_out l = { .ctx = ctx };
+	struct list_out l = { .log = log };
 	int err = list_dir(&l, o);
 
-	if (err == 0)
-		kd_str_printf(&l.text, "# gen_init_cpio list (usr/gen_init_cpio.c) written by "
-			      "kindling; the files are in %s\n", l.dir);
-	for (size_t i = 0; i < e->n && err == 0; i++)
-		err = list_entry(&l, &e->v[i]);
-	if (err == 0 && l.text.s == NULL)
-		err = -ENOMEM;
-	if (err == 0)
-		err = kd_output_write(out, l.text.s, l.text.len);
+	if (err < 0)
+		goto out;
+	kd_str_printf(&l.text, "# gen_init_cpio list (usr/gen_init_cpio.c) written by "
+		      "kindling; the files are in %s\n", l.dir);
+	for (size_t i = 0; i < n; i++) {
+		err = list_entry(&l, v[i]);
+		if (err < 0)
+			goto out;
+	}
+	err = kd_output_write(out, l.text.s, l.text.len);
+out:
 	st->raw_size = st->size = l.text.len;
 	kd_str_free(&l.text);
 	free(l.dir);
@@ -415,54 +328,66 @@ static int write_list(struct kd_ctx *ctx, const struct kd_entries *e,
 #define SMALL_ARCHIVE (16u << 20)
 #define SMALL_ZSTD_LEVEL 6
 
-static const int *default_level(const struct kd_entries *e, enum kd_compress comp)
+static const int *default_level(const struct kd_entry *const *v, size_t n,
+				enum kd_compress comp)
 {
 	static const int small = SMALL_ZSTD_LEVEL;
 	unsigned long long bytes = 0;
 
 	if (comp != KD_COMPRESS_ZSTD)
 		return NULL;
-	for (size_t i = 0; i < e->n; i++)
-		bytes += e->v[i].size;
+	for (size_t i = 0; i < n; i++)
+		bytes += v[i]->size;
 	return bytes < SMALL_ARCHIVE ? &small : NULL;
+}
+
+/* Everything after kd_output_open: the list, or [microcode +] the archive. */
+static int write_out(struct kd_ctx *ctx, const struct kd_entry *const *v, size_t n,
+		     const struct kd_image_opts *o, struct kd_output *out,
+		     struct kd_image_stats *st)
+{
+	enum kd_compress comp = o->format == KD_FORMAT_IMAGE ? o->compress : KD_COMPRESS_NONE;
+	struct kd_zsink s = { 0 };
+	int err;
+
+	if (o->format == KD_FORMAT_LIST)
+		return write_list(kd_ctx_log(ctx), v, n, o, out, st);
+	if (o->format == KD_FORMAT_IMAGE && o->microcode) {
+		err = write_microcode(ctx, out, o, st);
+		if (err < 0)
+			return err;
+	}
+	err = kd_zsink_open(&s, kd_ctx_log(ctx), o->output, comp,
+			    o->has_level ? &o->level : default_level(v, n, comp), o->threads,
+			    kd_output_write, out);
+	if (err == 0)
+		err = write_archive(kd_ctx_log(ctx), v, n, &s, o->mtime);
+	st->raw_size = s.in;
+	st->size = s.out + st->microcode_size;
+	kd_zsink_free(&s);
+	return err;
 }
 
 int kd_image_write_entries(struct kd_ctx *ctx, struct kd_entries *e,
 			   const struct kd_image_opts *o, struct kd_image_stats *st)
 {
 	struct kd_image_stats local = { 0 };
-	enum kd_compress comp = o->format == KD_FORMAT_IMAGE ? o->compress : KD_COMPRESS_NONE;
-	struct kd_output out = { .fd = -1, .dirfd = -1 };
-	struct kd_zsink s = { 0 };
+	struct kd_output out;
+	const struct kd_entry **v;
+	size_t n;
 	int err;
 
 	if (st == NULL)
 		st = &local;
-	err = finish_entries(e);
-	st->n_entries = e->n;
+	v = kd_entries_sorted(e, &n);
+	st->n_entries = n;
+	err = kd_output_open(kd_ctx_log(ctx), &out, o->output, o->force);
 	if (err == 0)
-		err = kd_output_open(ctx, &out, o->output, o->force);
-	if (err == 0 && o->format == KD_FORMAT_LIST) {
-		err = write_list(ctx, e, o, &out, st);
-		goto commit;
-	}
-	if (err == 0 && o->format == KD_FORMAT_IMAGE && o->microcode)
-		err = write_microcode(ctx, &out, o, st);
-	if (err == 0)
-		err = kd_zsink_open(&s, kd_ctx_log(ctx), o->output, comp,
-				    o->has_level ? &o->level : default_level(e, comp), o->threads,
-				    kd_output_write, &out);
-	if (err == 0)
-		err = write_archive(ctx, e, &s, o->mtime);
-	st->raw_size = s.in;
-	st->size = s.out + st->microcode_size;
-commit:
+		err = write_out(ctx, v, n, o, &out, st);
 	if (err == 0)
 		err = kd_output_commit(&out);
 	kd_output_close(&out);
-	kd_zsink_free(&s);
-	if (err == -ENOMEM)
-		KD_ERR(kd_ctx_log(ctx), "%s: out of memory writing the image", o->output);
+	free(v);
 	return err;
 }
 
@@ -484,7 +409,7 @@ int kd_image_write(struct kd_ctx *ctx, const struct kd_plan *plan,
 	if (opts.cache == NULL)
 		opts.cache = &cache;
 	err = kd_image_content(ctx, plan, &opts, &e, st);
-	KD_DBG(kd_ctx_log(ctx), "image content: %zu entries in %.0f ms", e.n, now_ms() - t0);
+	KD_DBG(kd_ctx_log(ctx), "image content: %zu entries in %.0f ms", e.l.n, now_ms() - t0);
 	t0 = now_ms();
 	if (err == 0)
 		err = kd_image_write_entries(ctx, &e, &opts, st);

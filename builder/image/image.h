@@ -12,6 +12,16 @@
 #include "moddb/moddb.h"
 #include "plan/plan.h"
 
+/* ---- walk.c: a path through symlinks, in any namespace ------------------
+ * lookup says what path (absolute, its directories resolved) is: 1 with its
+ * target appended to target for a symlink, 0 for anything else (there or
+ * not), or a negative errno that ends the walk; last: no component follows.
+ * out: the path ("/a/b", "" for the top) with every link met resolved, the
+ * last one too when follow_last.  More than 40 links: -ELOOP. */
+typedef int (*kd_walk_fn)(void *data, const char *path, bool last, struct kd_str *target);
+int kd_walk(const char *path, bool follow_last, kd_walk_fn lookup, void *data,
+	    struct kd_str *out);
+
 /* ---- libdeps.c: what ld.so loads for a program ---------------------------
  * Resolve path (absolute, inside root; root NULL or "" for /) one component
  * at a time with root as "/"; each symlink met is reported to fn (may be
@@ -24,15 +34,13 @@ int kd_root_resolve(const char *root, const char *path, kd_link_fn fn, void *dat
 struct kd_ldso {
 	struct kd_ctx *ctx;
 	char *root;          /* "" for / */
-	char **conf_dirs;    /* ld.so.conf's directories (with includes), in order */
-	size_t n_conf_dirs;
+	struct kd_strv conf_dirs; /* ld.so.conf's directories (with includes), in order */
 };
 int kd_ldso_init(struct kd_ldso *l, struct kd_ctx *ctx, const char *root);
 void kd_ldso_free(struct kd_ldso *l);
 struct kd_libdeps {
-	char **paths;   /* inside the root, as ld.so opens them: the interpreter
-			 * first, then the libraries in load order */
-	size_t n;
+	struct kd_strv paths; /* inside the root, as ld.so opens them: the
+			       * interpreter first, then the libraries in load order */
 	bool is_static; /* ELF without PT_INTERP and DT_NEEDED */
 	bool not_elf;   /* a script or other file: nothing to load */
 };
@@ -41,7 +49,7 @@ struct kd_libdeps {
 int kd_ldso_closure(struct kd_ldso *l, const char *binary, struct kd_libdeps *out);
 void kd_libdeps_free(struct kd_libdeps *d);
 
-/* ---- image.c, content.c: the image ------------------------------------ */
+/* ---- entries.c: the image's entries, by path ----------------------------- */
 /* One file of the image; paths have no leading '/'. */
 struct kd_entry {
 	char *path;
@@ -51,18 +59,25 @@ struct kd_entry {
 	unsigned char *owned;   /* freed with the entry (data may point into it) */
 	unsigned rdev_major, rdev_minor;
 };
+/* A kd_olist of struct kd_entry by path, in the order added; zero-filled
+ * is empty.  l.n counts the entries. */
 struct kd_entries {
-	struct kd_entry *v;
-	size_t n, cap;
-	struct kd_map index;    /* path -> entry */
+	struct kd_olist l;
 };
 /* data is borrowed unless owned (then it is freed with the entries, also
- * on failure).  A path given twice is an error naming it. */
+ * on failure).  A path given twice, empty or absolute: -EEXIST. */
 int kd_entries_add(struct kd_entries *e, const char *path, uint32_t mode,
 		   const void *data, size_t size, void *owned);
 int kd_entries_add_dev(struct kd_entries *e, const char *path, uint32_t mode,
 		       unsigned major, unsigned minor);
+const struct kd_entry *kd_entries_get(const struct kd_entries *e, const char *path);
+/* Add every missing parent directory (0755), then the n entries in the
+ * archive's order: by path, so a directory comes before what it holds.
+ * The array is malloc'd; its pointers are valid until the next add. */
+const struct kd_entry **kd_entries_sorted(struct kd_entries *e, size_t *n);
 void kd_entries_free(struct kd_entries *e);
+
+/* ---- image.c, content.c: the image ------------------------------------ */
 /* --format: a bootloader initrd, one uncompressed cpio, a gen_init_cpio list */
 enum kd_format { KD_FORMAT_IMAGE, KD_FORMAT_CPIO, KD_FORMAT_LIST };
 /* microcode.c: which vendors' early microcode leads the image */
@@ -134,7 +149,7 @@ int kd_microcode_entries(struct kd_ctx *ctx, unsigned mask, struct kd_entries *o
 
 /* ---- output.c: the output file, written whole or not at all ------------- */
 struct kd_output {
-	struct kd_ctx *ctx;
+	const struct kd_log *log;
 	const char *path;
 	char *dir, *base, *tmp;    /* tmp: the named temporary file, if one */
 	int dirfd;                 /* flock()ed while writing */
@@ -142,8 +157,10 @@ struct kd_output {
 	bool force, linked;
 };
 /* Lock the output's directory (waiting for another build) and open an
- * unnamed O_TMPFILE in it (else a named one removed on SIGINT/SIGTERM/SIGHUP). */
-int kd_output_open(struct kd_ctx *ctx, struct kd_output *o, const char *path, bool force);
+ * unnamed O_TMPFILE in it (else a named one removed on SIGINT/SIGTERM/SIGHUP).
+ * Whatever it returns, kd_output_close may follow. */
+int kd_output_open(const struct kd_log *log, struct kd_output *o, const char *path,
+		   bool force);
 int kd_output_write(void *o, const void *buf, size_t n); /* a kd_emit_fn */
 /* fsync, give it the output's name (replacing it only with force), fsync
  * the directory, unlock.  On failure the old output is untouched. */

@@ -49,7 +49,6 @@
 
 #include "image/image.h"
 
-#define MAX_LINKS 40       /* the kernel's limit on symlinks in one lookup */
 #define MAX_INCLUDE_DEPTH 8
 #define DST_LIB "lib/x86_64-linux-gnu"
 #define DST_PLATFORM "x86_64"
@@ -60,119 +59,63 @@ static const char *const default_dirs[] = {
 
 /* ---- paths inside the root ------------------------------------------------ */
 
-static int str_set(struct kd_str *s, const char *v)
+struct in_root {
+	const char *root;
+	kd_link_fn fn;
+	void *data;
+	struct kd_str host;
+};
+
+/* kd_walk's lookup on disk, with root as "/". */
+static int root_lookup(void *data, const char *path, bool last, struct kd_str *target)
 {
-	s->len = 0;
-	if (s->s)
-		s->s[0] = '\0';
-	return kd_str_addz(s, v);
+	struct in_root *r = data;
+	char buf[PATH_MAX];
+	struct stat sb;
+	ssize_t n;
+	int err;
+
+	r->host.len = 0;
+	kd_str_printf(&r->host, "%s%s", r->root, path);
+	if (lstat(r->host.s, &sb) < 0)
+		return -errno;
+	if (!S_ISLNK(sb.st_mode))
+		return !last && !S_ISDIR(sb.st_mode) ? -ENOTDIR : 0;
+	n = readlink(r->host.s, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	if (r->fn) {
+		err = r->fn(r->data, path, buf);
+		if (err < 0)
+			return err;
+	}
+	kd_str_add(target, buf, (size_t)n);
+	return 1;
 }
 
 int kd_root_resolve(const char *root, const char *path, kd_link_fn fn, void *data,
 		    struct kd_str *out)
 {
-	struct kd_str todo = { 0 }, next = { 0 }, host = { 0 };
-	char target[PATH_MAX];
-	int links = 0, err = 0;
-	size_t pos = 0;
+	struct in_root r = { .root = root ? root : "", .fn = fn, .data = data };
+	int err = kd_walk(path, true, root_lookup, &r, out);
 
-	root = root ? root : "";
-	if (str_set(&todo, path) < 0 || str_set(out, "") < 0)
-		return -ENOMEM;
-	while (err == 0 && pos < todo.len) {
-		const char *c = todo.s + pos;
-		size_t len = strcspn(c, "/");
-		struct stat sb;
-		ssize_t n;
-
-		pos += len + (c[len] == '/');
-		if (len == 0 || (len == 1 && c[0] == '.'))
-			continue;
-		if (len == 2 && c[0] == '.' && c[1] == '.') {
-			char *slash = strrchr(out->s, '/');
-
-			out->len = slash ? (size_t)(slash - out->s) : 0;
-			out->s[out->len] = '\0';
-			continue;
-		}
-		host.len = 0;
-		kd_str_printf(&host, "%s%s/%.*s", root, out->s, (int)len, c);
-		if (host.s == NULL) {
-			err = -ENOMEM;
-			break;
-		}
-		if (lstat(host.s, &sb) < 0) {
-			err = -errno;
-			break;
-		}
-		if (!S_ISLNK(sb.st_mode)) {
-			if (pos < todo.len && !S_ISDIR(sb.st_mode)) {
-				err = -ENOTDIR;
-				break;
-			}
-			kd_str_printf(out, "/%.*s", (int)len, c);
-			continue;
-		}
-		if (++links > MAX_LINKS) {
-			err = -ELOOP;
-			break;
-		}
-		n = readlink(host.s, target, sizeof(target) - 1);
-		if (n < 0) {
-			err = -errno;
-			break;
-		}
-		target[n] = '\0';
-		if (fn) {
-			struct kd_str link = { 0 };
-
-			kd_str_printf(&link, "%s/%.*s", out->s, (int)len, c);
-			err = link.s ? fn(data, link.s, target) : -ENOMEM;
-			kd_str_free(&link);
-			if (err < 0)
-				break;
-		}
-		/* the rest of the path now starts with the link's target */
-		next.len = 0;
-		kd_str_printf(&next, "%s/%s", target, todo.s + pos);
-		if (next.s == NULL) {
-			err = -ENOMEM;
-			break;
-		}
-		if (target[0] == '/')
-			str_set(out, "");
-		str_set(&todo, next.s);
-		pos = 0;
-	}
+	kd_str_free(&r.host);
 	if (err == 0 && out->len == 0)
-		err = str_set(out, "/");
-	kd_str_free(&todo);
-	kd_str_free(&next);
-	kd_str_free(&host);
+		kd_str_addz(out, "/");
 	return err;
 }
 
 /* ---- ld.so.conf ------------------------------------------------------------- */
 
-static int add_dir(struct kd_ldso *l, const char *dir, size_t len)
+static void add_dir(struct kd_ldso *l, const char *dir, size_t len)
 {
-	char **v;
-
 	while (len > 1 && dir[len - 1] == '/')
 		len--;
-	for (size_t i = 0; i < l->n_conf_dirs; i++)
-		if (strlen(l->conf_dirs[i]) == len &&
-		    memcmp(l->conf_dirs[i], dir, len) == 0)
-			return 0;
-	v = realloc(l->conf_dirs, (l->n_conf_dirs + 1) * sizeof(*v));
-	if (v == NULL)
-		return -ENOMEM;
-	l->conf_dirs = v;
-	v[l->n_conf_dirs] = strndup(dir, len);
-	if (v[l->n_conf_dirs] == NULL)
-		return -ENOMEM;
-	l->n_conf_dirs++;
-	return 0;
+	for (size_t i = 0; i < l->conf_dirs.n; i++)
+		if (strlen(l->conf_dirs.v[i]) == len && memcmp(l->conf_dirs.v[i], dir, len) == 0)
+			return;
+	kd_strv_addn(&l->conf_dirs, dir, len);
 }
 
 static int read_ldso_conf(struct kd_ldso *l, const char *path, int depth);
@@ -181,26 +124,21 @@ static int read_ldso_conf(struct kd_ldso *l, const char *path, int depth);
 static int include_glob(struct kd_ldso *l, const char *conf, const char *pattern,
 			int depth)
 {
-	struct kd_str full = { 0 };
+	char *full;
 	glob_t g;
 	int err = 0, r;
 
-	if (pattern[0] == '/') {
-		kd_str_printf(&full, "%s%s", l->root, pattern);
-	} else {
-		const char *slash = strrchr(conf, '/');
-
-		kd_str_printf(&full, "%s%.*s/%s", l->root, (int)(slash - conf), conf,
-			      pattern);
-	}
-	if (full.s == NULL)
-		return -ENOMEM;
-	r = glob(full.s, 0, NULL, &g);
-	kd_str_free(&full);
+	if (pattern[0] == '/')
+		full = kd_xasprintf("%s%s", l->root, pattern);
+	else
+		full = kd_xasprintf("%s%.*s/%s", l->root, (int)(strrchr(conf, '/') - conf), conf,
+				    pattern);
+	r = glob(full, 0, NULL, &g);
+	free(full);
 	if (r == GLOB_NOMATCH)
 		return 0;
 	if (r != 0)
-		return -ENOMEM;
+		kd_die_oom(0); /* without GLOB_ERR, glob fails only for memory */
 	for (size_t i = 0; i < g.gl_pathc && err == 0; i++)
 		err = read_ldso_conf(l, g.gl_pathv[i] + strlen(l->root), depth + 1);
 	globfree(&g);
@@ -210,9 +148,9 @@ static int include_glob(struct kd_ldso *l, const char *conf, const char *pattern
 /* path: inside the root.  A missing file is no error: ld.so.conf is optional. */
 static int read_ldso_conf(struct kd_ldso *l, const char *path, int depth)
 {
-	struct kd_str host = { 0 };
+	struct kd_lines lines;
 	struct kd_buf b;
-	char *line, *save = NULL;
+	char *host, *line;
 	int err;
 
 	if (depth > MAX_INCLUDE_DEPTH) {
@@ -220,36 +158,31 @@ static int read_ldso_conf(struct kd_ldso *l, const char *path, int depth)
 			l->root, path);
 		return 0;
 	}
-	kd_str_printf(&host, "%s%s", l->root, path);
-	if (host.s == NULL)
-		return -ENOMEM;
-	err = kd_read_file(kd_ctx_log(l->ctx), host.s, &b);
-	kd_str_free(&host);
-	if (err == -ENOENT)
-		return 0;
-	if (err < 0)
-		return err;
-	for (line = strtok_r((char *)b.data, "\n", &save); line && err == 0;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char *hash = strchr(line, '#'), *w, *wsave = NULL;
+	host = kd_xasprintf("%s%s", l->root, path);
+	err = kd_read_file(kd_ctx_log(l->ctx), host, &b);
+	kd_lines_init(&lines, host, (const char *)b.data, err == 0 ? b.size : 0, false);
+	while (err == 0 && (line = kd_lines_next(&lines)) != NULL) {
+		char *hash = strchr(line, '#'), *w;
 
 		if (hash)
 			*hash = '\0';
-		w = strtok_r(line, " \t\r", &wsave);
+		w = kd_word(&line);
 		if (w == NULL || strcmp(w, "hwcap") == 0)
 			continue;
 		if (strcmp(w, "include") == 0) {
-			while (err == 0 && (w = strtok_r(NULL, " \t\r", &wsave)) != NULL)
+			while (err == 0 && (w = kd_word(&line)) != NULL)
 				err = include_glob(l, path, w, depth);
 			continue;
 		}
 		/* "DIR=TYPE" is the old syntax: the type is ignored */
-		for (; w && err == 0; w = strtok_r(NULL, " \t\r", &wsave))
+		for (; w; w = kd_word(&line))
 			if (w[0] == '/')
-				err = add_dir(l, w, strcspn(w, "="));
+				add_dir(l, w, strcspn(w, "="));
 	}
+	kd_lines_free(&lines);
 	kd_buf_free(&b);
-	return err;
+	free(host);
+	return err == -ENOENT ? 0 : err;
 }
 
 int kd_ldso_init(struct kd_ldso *l, struct kd_ctx *ctx, const char *root)
@@ -265,9 +198,7 @@ int kd_ldso_init(struct kd_ldso *l, struct kd_ctx *ctx, const char *root)
 
 void kd_ldso_free(struct kd_ldso *l)
 {
-	for (size_t i = 0; i < l->n_conf_dirs; i++)
-		free(l->conf_dirs[i]);
-	free(l->conf_dirs);
+	kd_strv_free(&l->conf_dirs);
 	free(l->root);
 	*l = (struct kd_ldso){ 0 };
 }
@@ -278,10 +209,8 @@ struct object {
 	char *path;        /* where it was found, inside the root */
 	char *real;        /* path with every symlink resolved: the same file */
 	char *origin;      /* $ORIGIN */
-	char **names;      /* requested names and DT_SONAME: what matches it */
-	size_t n_names;
-	char **needed;
-	size_t n_needed;
+	struct kd_strv names; /* requested names and DT_SONAME: what matches it */
+	struct kd_strv needed;
 	char *runpath, *rpath, *interp;
 	int loader;        /* index of the object that needed it, -1: none */
 	unsigned char class;
@@ -292,7 +221,7 @@ struct closure {
 	struct kd_ldso *l;
 	const char *binary;
 	struct object *v;
-	size_t n;
+	size_t n, cap;
 };
 
 static void object_free(struct object *o)
@@ -300,29 +229,18 @@ static void object_free(struct object *o)
 	free(o->path);
 	free(o->real);
 	free(o->origin);
-	for (size_t i = 0; i < o->n_names; i++)
-		free(o->names[i]);
-	free(o->names);
-	for (size_t i = 0; i < o->n_needed; i++)
-		free(o->needed[i]);
-	free(o->needed);
+	kd_strv_free(&o->names);
+	kd_strv_free(&o->needed);
 	free(o->runpath);
 	free(o->rpath);
 	free(o->interp);
 }
 
-static int strv_add(char ***v, size_t *n, const char *s)
+/* The object takes its place in the closure (its memory is the closure's). */
+static void closure_add(struct closure *c, const struct object *o)
 {
-	char **p = realloc(*v, (*n + 1) * sizeof(**v));
-
-	if (p == NULL)
-		return -ENOMEM;
-	*v = p;
-	p[*n] = strdup(s);
-	if (p[*n] == NULL)
-		return -ENOMEM;
-	(*n)++;
-	return 0;
+	KD_GROW(c->v, c->n, c->cap);
+	c->v[c->n++] = *o;
 }
 
 /* File offset of a virtual address, through the PT_LOAD segments. */
@@ -358,7 +276,6 @@ static int read_dynamic(struct closure *c, struct object *o, Elf *e, size_t phnu
 	uint64_t strtab = 0, strsz = 0, stroff;
 	size_t count;
 	GElf_Dyn dyn;
-	int err = 0;
 
 	if (d == NULL) {
 		KD_ERR(kd_ctx_log(c->l->ctx), "%s%s: bad PT_DYNAMIC: %s", c->l->root, o->path,
@@ -381,7 +298,7 @@ static int read_dynamic(struct closure *c, struct object *o, Elf *e, size_t phnu
 		       c->l->root, o->path);
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < count && err == 0 && gelf_getdyn(d, (int)i, &dyn); i++) {
+	for (size_t i = 0; i < count && gelf_getdyn(d, (int)i, &dyn); i++) {
 		const char *s;
 
 		if (dyn.d_tag == DT_NULL)
@@ -397,38 +314,34 @@ static int read_dynamic(struct closure *c, struct object *o, Elf *e, size_t phnu
 			return -EINVAL;
 		}
 		if (dyn.d_tag == DT_NEEDED)
-			err = strv_add(&o->needed, &o->n_needed, s);
+			kd_strv_add(&o->needed, s);
 		else if (dyn.d_tag == DT_SONAME)
-			err = strv_add(&o->names, &o->n_names, s);
+			kd_strv_add(&o->names, s);
 		else if (dyn.d_tag == DT_RUNPATH && o->runpath == NULL)
-			err = (o->runpath = strdup(s)) ? 0 : -ENOMEM;
+			o->runpath = kd_xstrdup(s);
 		else if (dyn.d_tag == DT_RPATH && o->rpath == NULL)
-			err = (o->rpath = strdup(s)) ? 0 : -ENOMEM;
+			o->rpath = kd_xstrdup(s);
 	}
 	/* glibc (get-dynamic-info.h): with both, DT_RPATH is ignored */
 	if (o->runpath) {
 		free(o->rpath);
 		o->rpath = NULL;
 	}
-	return err;
+	return 0;
 }
 
 /* Parse the file at o->path.  1: of another class or machine than want
  * (want NULL: the program, anything goes), 0: parsed, <0: error. */
 static int object_read(struct closure *c, struct object *o, const struct object *want)
 {
-	struct kd_str host = { 0 };
 	struct kd_buf b = { 0 };
 	size_t phnum;
 	GElf_Ehdr eh;
 	Elf *e = NULL;
-	int err;
-
 	/* the resolved path: an absolute link read from the host would leave the root */
-	kd_str_printf(&host, "%s%s", c->l->root, o->real ? o->real : o->path);
-	if (host.s == NULL)
-		return -ENOMEM;
-	err = kd_read_file(kd_ctx_log(c->l->ctx), host.s, &b);
+	char *host = kd_xasprintf("%s%s", c->l->root, o->real ? o->real : o->path);
+	int err = kd_read_file(kd_ctx_log(c->l->ctx), host, &b);
+
 	if (err < 0)
 		goto out;
 	if (b.size < EI_NIDENT + 4 || memcmp(b.data, ELFMAG, SELFMAG) != 0) {
@@ -444,13 +357,13 @@ static int object_read(struct closure *c, struct object *o, const struct object 
 		err = 1;
 		goto out;
 	}
-	err = kd_elf_init(c->l->ctx, host.s);
+	err = kd_elf_init(c->l->ctx, host);
 	if (err < 0)
 		goto out;
 	e = elf_memory((char *)b.data, b.size);
 	if (e == NULL || elf_kind(e) != ELF_K_ELF || gelf_getehdr(e, &eh) == NULL ||
 	    elf_getphdrnum(e, &phnum) < 0) {
-		KD_ERR(kd_ctx_log(c->l->ctx), "%s: corrupt ELF file: %s", host.s, elf_errmsg(-1));
+		KD_ERR(kd_ctx_log(c->l->ctx), "%s: corrupt ELF file: %s", host, elf_errmsg(-1));
 		err = -EINVAL;
 		goto out;
 	}
@@ -465,70 +378,60 @@ static int object_read(struct closure *c, struct object *o, const struct object 
 			if (ph.p_offset > b.size || ph.p_filesz > b.size - ph.p_offset ||
 			    ph.p_filesz == 0) {
 				KD_ERR(kd_ctx_log(c->l->ctx), "%s: PT_INTERP outside the file",
-				       host.s);
+				       host);
 				err = -EINVAL;
 			} else {
-				o->interp = strndup((const char *)b.data + ph.p_offset,
-						    ph.p_filesz);
-				err = o->interp ? 0 : -ENOMEM;
+				o->interp = kd_xstrndup((const char *)b.data + ph.p_offset,
+							ph.p_filesz);
 			}
 		}
 	}
 out:
 	elf_end(e);
 	kd_buf_free(&b);
-	kd_str_free(&host);
+	free(host);
 	return err;
 }
 
 /* ---- the search ------------------------------------------------------------- */
 
-/* "$ORIGIN/../lib" -> "/usr/bin/../lib" */
-static int expand_dst(const struct object *o, const char *in, size_t len,
-		      struct kd_str *out)
+/* After a '$': the length of a DST token named name ("ORIGIN" or "{ORIGIN}"
+ * followed by no name character), else 0. */
+static size_t dst_token(const char *p, size_t room, const char *name)
 {
-	static const struct { const char *name; size_t n; } tokens[] = {
-		{ "ORIGIN", 6 }, { "LIB", 3 }, { "PLATFORM", 8 },
-	};
+	size_t n = strlen(name);
+
+	if (room >= n + 2 && p[0] == '{' && memcmp(p + 1, name, n) == 0 && p[n + 1] == '}')
+		return n + 2;
+	if (room >= n && memcmp(p, name, n) == 0 &&
+	    (room == n || !(p[n] == '_' || (p[n] >= 'A' && p[n] <= 'Z') ||
+			    (p[n] >= 'a' && p[n] <= 'z') || (p[n] >= '0' && p[n] <= '9'))))
+		return n;
+	return 0;
+}
+
+/* "$ORIGIN/../lib" -> "/usr/bin/../lib" */
+static void expand_dst(const struct object *o, const char *in, size_t len, struct kd_str *out)
+{
+	const char *const values[] = { o->origin, DST_LIB, DST_PLATFORM };
+	static const char *const tokens[] = { "ORIGIN", "LIB", "PLATFORM" };
 
 	out->len = 0;
 	kd_str_add(out, "", 0);
 	for (size_t i = 0; i < len;) {
-		size_t t, skip = 0;
+		size_t t = 0, skip = 0;
 
-		if (in[i] != '$') {
+		while (in[i] == '$' && t < 3 &&
+		       (skip = dst_token(in + i + 1, len - i - 1, tokens[t])) == 0)
+			t++;
+		if (skip == 0) {
 			kd_str_add(out, in + i, 1);
 			i++;
 			continue;
 		}
-		for (t = 0; t < 3; t++) {
-			const char *p = in + i + 1;
-			size_t room = len - i - 1;
-
-			if (room >= tokens[t].n + 2 && p[0] == '{' &&
-			    memcmp(p + 1, tokens[t].name, tokens[t].n) == 0 &&
-			    p[tokens[t].n + 1] == '}')
-				skip = tokens[t].n + 3;
-			else if (room >= tokens[t].n &&
-				 memcmp(p, tokens[t].name, tokens[t].n) == 0 &&
-				 (room == tokens[t].n ||
-				  !(p[tokens[t].n] == '_' ||
-				    (p[tokens[t].n] >= 'A' && p[tokens[t].n] <= 'Z') ||
-				    (p[tokens[t].n] >= 'a' && p[tokens[t].n] <= 'z') ||
-				    (p[tokens[t].n] >= '0' && p[tokens[t].n] <= '9'))))
-				skip = tokens[t].n + 1;
-			if (skip)
-				break;
-		}
-		if (skip == 0) {
-			kd_str_add(out, "$", 1);
-			i++;
-			continue;
-		}
-		kd_str_addz(out, t == 0 ? o->origin : t == 1 ? DST_LIB : DST_PLATFORM);
-		i += skip;
+		kd_str_addz(out, values[t]);
+		i += skip + 1;
 	}
-	return out->s ? 0 : -ENOMEM;
 }
 
 /* The object loaded under that name (or from that real file), else NULL. */
@@ -538,8 +441,8 @@ static struct object *loaded_as(const struct closure *c, const char *name,
 	for (size_t i = 0; i < c->n; i++) {
 		if (real && c->v[i].real && strcmp(c->v[i].real, real) == 0)
 			return &c->v[i];
-		for (size_t j = 0; name && j < c->v[i].n_names; j++)
-			if (strcmp(c->v[i].names[j], name) == 0)
+		for (size_t j = 0; name && j < c->v[i].names.n; j++)
+			if (strcmp(c->v[i].names.v[j], name) == 0)
 				return &c->v[i];
 	}
 	return NULL;
@@ -550,18 +453,16 @@ static char *dir_of(const char *path)
 	const char *slash = strrchr(path, '/');
 
 	return slash == path || slash == NULL ? kd_xstrdup("/")
-					      : strndup(path, (size_t)(slash - path));
+					      : kd_xstrndup(path, (size_t)(slash - path));
 }
 
 static bool is_regular(const char *root, const char *path)
 {
-	struct kd_str host = { 0 };
+	char *host = kd_xasprintf("%s%s", root, path);
 	struct stat sb;
-	bool ok;
+	bool ok = stat(host, &sb) == 0 && S_ISREG(sb.st_mode);
 
-	kd_str_printf(&host, "%s%s", root, path);
-	ok = host.s && stat(host.s, &sb) == 0 && S_ISREG(sb.st_mode);
-	kd_str_free(&host);
+	free(host);
 	return ok;
 }
 
@@ -581,36 +482,24 @@ static int try_file(struct closure *c, int loader, const char *name, const char 
 	same = loaded_as(c, NULL, real.s);
 	if (same) {
 		kd_str_free(&real);
-		return strv_add(&same->names, &same->n_names, name) < 0 ? -ENOMEM : 1;
+		kd_strv_add(&same->names, name);
+		return 1;
 	}
-	o.real = real.s;
+	o.real = kd_str_take(&real);
 	o.path = kd_xstrdup(file);
 	err = object_read(c, &o, &c->v[0]);
-	if (err == 1 || err == -ENOENT || err == -ENOEXEC || err == -EISDIR) {
-		if (err == 1)
-			KD_DBG(kd_ctx_log(c->l->ctx), "%s%s: another ELF class or machine, skipped",
-			       c->l->root, file);
+	if (err == 1)
+		KD_DBG(kd_ctx_log(c->l->ctx), "%s%s: another ELF class or machine, skipped",
+		       c->l->root, file);
+	if (err != 0) {
 		object_free(&o);
-		return 0;
-	}
-	if (err < 0) {
-		object_free(&o);
-		return err;
+		/* not a library for this program: the search goes on */
+		return err == 1 || err == -ENOENT || err == -ENOEXEC || err == -EISDIR ? 0 : err;
 	}
 	o.origin = dir_of(file);
-	err = strv_add(&o.names, &o.n_names, name);
-	if (err == 0) {
-		struct object *v = realloc(c->v, (c->n + 1) * sizeof(*v));
-
-		err = v ? 0 : -ENOMEM;
-		if (v) {
-			c->v = v;
-			v[c->n++] = o;
-			return 1;
-		}
-	}
-	object_free(&o);
-	return err;
+	kd_strv_add(&o.names, name);
+	closure_add(c, &o);
+	return 1;
 }
 
 /* Each directory of a colon-separated list (DSTs expanded against o). */
@@ -623,10 +512,13 @@ static int try_path_list(struct closure *c, int loader, const struct object *o,
 	for (const char *p = list; r == 0 && *p;) {
 		size_t len = strcspn(p, ":");
 
-		if (len > 0 && expand_dst(o, p, len, &dir) == 0 && dir.s[0] == '/') {
-			file.len = 0;
-			kd_str_printf(&file, "%s/%s", dir.s, name);
-			r = file.s ? try_file(c, loader, name, file.s) : -ENOMEM;
+		if (len > 0) {
+			expand_dst(o, p, len, &dir);
+			if (dir.s[0] == '/') {
+				file.len = 0;
+				kd_str_printf(&file, "%s/%s", dir.s, name);
+				r = try_file(c, loader, name, file.s);
+			}
 		}
 		p += len + (p[len] == ':');
 	}
@@ -644,7 +536,7 @@ static int try_dirs(struct closure *c, int loader, const char *const *dirs, size
 	for (size_t i = 0; i < n && r == 0; i++) {
 		file.len = 0;
 		kd_str_printf(&file, "%s/%s", strcmp(dirs[i], "/") ? dirs[i] : "", name);
-		r = file.s ? try_file(c, loader, name, file.s) : -ENOMEM;
+		r = try_file(c, loader, name, file.s);
 	}
 	kd_str_free(&file);
 	return r;
@@ -671,8 +563,8 @@ static int search(struct closure *c, int loader, const char *name)
 	if (r == 0 && c->v[loader].runpath)
 		r = try_path_list(c, loader, &c->v[loader], c->v[loader].runpath, name);
 	if (r == 0)
-		r = try_dirs(c, loader, (const char *const *)c->l->conf_dirs,
-			     c->l->n_conf_dirs, name);
+		r = try_dirs(c, loader, (const char *const *)c->l->conf_dirs.v,
+			     c->l->conf_dirs.n, name);
 	if (r == 0)
 		r = try_dirs(c, loader, default_dirs,
 			     sizeof(default_dirs) / sizeof(default_dirs[0]), name);
@@ -686,9 +578,7 @@ static int need(struct closure *c, int loader, const char *needed)
 
 	if (loaded_as(c, needed, NULL))
 		return 0;
-	r = expand_dst(&c->v[loader], needed, strlen(needed), &name);
-	if (r < 0)
-		return r;
+	expand_dst(&c->v[loader], needed, strlen(needed), &name);
 	if (strchr(name.s, '/'))
 		r = try_file(c, loader, needed, name.s);
 	else
@@ -707,56 +597,44 @@ static int need(struct closure *c, int loader, const char *needed)
 
 static int add_interp(struct closure *c)
 {
-	struct object o = { .loader = -1 };
+	struct object o = { .loader = -1, .path = kd_xstrdup(c->v[0].interp) };
 	struct kd_str real = { 0 };
-	int err;
+	int err = kd_root_resolve(c->l->root, o.path, NULL, NULL, &real);
 
-	o.path = kd_xstrdup(c->v[0].interp);
-	err = kd_root_resolve(c->l->root, o.path, NULL, NULL, &real);
-	o.real = real.s;
+	o.real = kd_str_take(&real);
 	if (err == 0)
 		err = object_read(c, &o, NULL);
 	if (err == -ENOENT)
 		KD_ERR(kd_ctx_log(c->l->ctx), "%s: its ELF interpreter %s%s does not exist",
 		       c->binary, c->l->root, o.path);
-	if (err == 0) {
-		struct object *v = realloc(c->v, (c->n + 1) * sizeof(*v));
-
-		o.origin = dir_of(o.path);
-		err = strv_add(&o.names, &o.n_names, o.path);
-		if (err == 0 && v == NULL)
-			err = -ENOMEM;
-		if (err == 0) {
-			c->v = v;
-			v[c->n++] = o;
-			return 0;
-		}
+	if (err != 0) {
+		object_free(&o);
+		return err < 0 ? err : -ENOEXEC;
 	}
-	object_free(&o);
-	return err < 0 ? err : -ENOEXEC;
+	o.origin = dir_of(o.path);
+	kd_strv_add(&o.names, o.path);
+	closure_add(c, &o);
+	return 0;
 }
 
 int kd_ldso_closure(struct kd_ldso *l, const char *binary, struct kd_libdeps *out)
 {
 	struct closure c = { .l = l, .binary = binary };
+	struct object prog = { .loader = -1, .path = kd_xstrdup(binary) };
 	struct kd_str real = { 0 };
 	size_t first_lib;
 	int err;
 
 	*out = (struct kd_libdeps){ 0 };
-	c.v = calloc(1, sizeof(*c.v));
-	if (c.v == NULL)
-		return -ENOMEM;
-	c.n = 1;
-	c.v[0].loader = -1;
-	c.v[0].path = kd_xstrdup(binary);
 	err = kd_root_resolve(l->root, binary, NULL, NULL, &real);
 	if (err < 0) {
 		KD_ERR(kd_ctx_log(l->ctx), "%s%s: %s", l->root, binary, strerror(-err));
+		object_free(&prog);
 		goto out;
 	}
-	c.v[0].origin = dir_of(real.s);
-	c.v[0].real = kd_xstrdup(real.s);
+	prog.origin = dir_of(real.s);
+	prog.real = kd_str_take(&real);
+	closure_add(&c, &prog);
 	err = object_read(&c, &c.v[0], NULL);
 	if (err == -ENOEXEC) {
 		out->not_elf = true; /* a script: nothing for ld.so to load */
@@ -765,19 +643,25 @@ int kd_ldso_closure(struct kd_ldso *l, const char *binary, struct kd_libdeps *ou
 	}
 	if (err < 0)
 		goto out;
-	if (c.v[0].interp)
+	if (c.v[0].interp) {
 		err = add_interp(&c);
+		if (err < 0)
+			goto out;
+	}
 	first_lib = c.n;
-	out->is_static = c.v[0].interp == NULL && c.v[0].n_needed == 0;
+	out->is_static = c.v[0].interp == NULL && c.v[0].needed.n == 0;
 	/* breadth first: the objects appended while walking are walked too */
-	for (size_t i = 0; i < c.n && err == 0; i++) {
+	for (size_t i = 0; i < c.n; i++) {
 		if (i > 0 && i < first_lib)
 			continue; /* the interpreter needs nothing */
-		for (size_t j = 0; j < c.v[i].n_needed && err == 0; j++)
-			err = need(&c, (int)i, c.v[i].needed[j]);
+		for (size_t j = 0; j < c.v[i].needed.n; j++) {
+			err = need(&c, (int)i, c.v[i].needed.v[j]);
+			if (err < 0)
+				goto out;
+		}
 	}
-	for (size_t i = 1; i < c.n && err == 0; i++)
-		err = strv_add(&out->paths, &out->n, c.v[i].path);
+	for (size_t i = 1; i < c.n; i++)
+		kd_strv_add(&out->paths, c.v[i].path);
 out:
 	if (err < 0)
 		kd_libdeps_free(out);
@@ -790,8 +674,6 @@ out:
 
 void kd_libdeps_free(struct kd_libdeps *d)
 {
-	for (size_t i = 0; i < d->n; i++)
-		free(d->paths[i]);
-	free(d->paths);
+	kd_strv_free(&d->paths);
 	*d = (struct kd_libdeps){ 0 };
 }

@@ -49,89 +49,79 @@ static int concat_dir(struct kd_ctx *ctx, const char *dir, const char *pattern,
 		      struct kd_str *out, size_t *n_files)
 {
 	DIR *d = opendir(dir);
+	struct kd_strv names = { 0 };
 	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0, cap = 0;
 	int err = 0;
 
 	*n_files = 0;
 	if (d == NULL)
 		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || fnmatch(pattern, de->d_name, 0) != 0)
-			continue;
-		if (n == cap) {
-			void *p = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(*names));
-
-			if (p == NULL) {
-				err = -ENOMEM;
-				break;
-			}
-			names = p;
-		}
-		names[n++] = kd_xstrdup(de->d_name);
-	}
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.' && fnmatch(pattern, de->d_name, 0) == 0)
+			kd_strv_add(&names, de->d_name);
 	closedir(d);
-	if (err == 0)
-		qsort(names, n, sizeof(*names), name_cmp);
-	for (size_t i = 0; i < n && err == 0; i++) {
-		char *path = kd_path_join(dir, names[i]);
+	if (names.n)
+		qsort(names.v, names.n, sizeof(*names.v), name_cmp);
+	for (size_t i = 0; i < names.n; i++) {
+		char *path = kd_path_join(dir, names.v[i]);
 		struct stat sb;
-		struct kd_buf b = { 0 };
+		struct kd_buf b;
 
 		if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
 			err = kd_read_file(kd_ctx_log(ctx), path, &b);
-			if (err == 0 && kd_str_add(out, (const char *)b.data, b.size) < 0)
-				err = -ENOMEM;
-			if (err == 0)
+			if (err == 0) {
+				kd_str_add(out, (const char *)b.data, b.size);
+				kd_buf_free(&b);
 				(*n_files)++;
-			kd_buf_free(&b);
+			}
 		}
 		free(path);
+		if (err < 0)
+			break;
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	kd_strv_free(&names);
 	return err;
 }
 
 static int add_vendor(struct kd_ctx *ctx, struct kd_entries *out, const char *sub,
 		      const char *pattern, const char *bin)
 {
-	struct kd_str dir = { 0 }, data = { 0 };
+	char *dir = kd_xasprintf("%s/lib/firmware/%s", kd_ctx_root(ctx), sub), *path, *bytes;
+	struct kd_str data = { 0 };
 	size_t n = 0;
-	int err;
+	int err = concat_dir(ctx, dir, pattern, &data, &n);
 
-	kd_str_printf(&dir, "%s/lib/firmware/%s", kd_ctx_root(ctx), sub);
-	if (dir.s == NULL)
-		return -ENOMEM;
-	err = concat_dir(ctx, dir.s, pattern, &data, &n);
-	if (err < 0 && err != -ENOMEM)
-		KD_ERR(kd_ctx_log(ctx), "%s: cannot read the microcode: %s", dir.s, strerror(-err));
-	if (err == 0 && n == 0)
-		KD_INFO(kd_ctx_log(ctx), "no %s microcode in %s (Debian: install %s)", bin, dir.s,
-			strcmp(sub, "intel-ucode") == 0 ? "intel-microcode" : "amd64-microcode");
-	if (err == 0 && n > 0) {
-		struct kd_str path = { 0 };
-
-		kd_str_printf(&path, "kernel/x86/microcode/%s", bin);
-		KD_DBG(kd_ctx_log(ctx), "microcode: %zu files of %s, %zu bytes", n, dir.s, data.len);
-		err = kd_entries_add(out, path.s, S_IFREG | 0644, data.s, data.len, data.s);
-		data.s = NULL;
-		kd_str_free(&path);
+	if (err < 0) {
+		KD_ERR(kd_ctx_log(ctx), "%s: cannot read the microcode: %s", dir, strerror(-err));
+		goto out;
 	}
+	if (n == 0) {
+		KD_INFO(kd_ctx_log(ctx), "no %s microcode in %s (Debian: install %s)", bin, dir,
+			strcmp(sub, "intel-ucode") == 0 ? "intel-microcode" : "amd64-microcode");
+		goto out;
+	}
+	KD_DBG(kd_ctx_log(ctx), "microcode: %zu files of %s, %zu bytes", n, dir, data.len);
+	path = kd_xasprintf("kernel/x86/microcode/%s", bin);
+	n = data.len;
+	bytes = kd_str_take(&data);
+	err = kd_entries_add(out, path, S_IFREG | 0644, bytes, n, bytes);
+	free(path);
+out:
 	kd_str_free(&data);
-	kd_str_free(&dir);
+	free(dir);
 	return err;
 }
 
 int kd_microcode_entries(struct kd_ctx *ctx, unsigned mask, struct kd_entries *out)
 {
-	int err = 0;
+	int err;
 
-	if (mask & KD_UCODE_AMD)
+	if (mask & KD_UCODE_AMD) {
 		err = add_vendor(ctx, out, "amd-ucode", "microcode_amd*.bin", "AuthenticAMD.bin");
-	if (err == 0 && (mask & KD_UCODE_INTEL))
-		err = add_vendor(ctx, out, "intel-ucode", "*", "GenuineIntel.bin");
-	return err;
+		if (err < 0)
+			return err;
+	}
+	if (mask & KD_UCODE_INTEL)
+		return add_vendor(ctx, out, "intel-ucode", "*", "GenuineIntel.bin");
+	return 0;
 }

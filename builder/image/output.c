@@ -75,34 +75,36 @@ static void block_signals(sigset_t *old)
 
 static int lock_dir(struct kd_output *o)
 {
+	int err;
+
 	if (flock(o->dirfd, LOCK_EX | LOCK_NB) == 0)
 		return 0;
 	if (errno != EWOULDBLOCK)
 		goto fail;
-	KD_INFO(kd_ctx_log(o->ctx), "%s: another build is writing into %s: waiting for it", o->path,
+	KD_INFO(o->log, "%s: another build is writing into %s: waiting for it", o->path,
 		o->dir);
 	while (flock(o->dirfd, LOCK_EX) < 0)
 		if (errno != EINTR)
 			goto fail;
 	return 0;
 fail:
-	KD_ERR(kd_ctx_log(o->ctx), "%s: cannot lock the directory: %s", o->dir, strerror(errno));
-	return -errno;
+	err = -errno;
+	KD_ERR(o->log, "%s: cannot lock the directory: %s", o->dir, strerror(-err));
+	return err;
 }
 
 static int open_named(struct kd_output *o)
 {
-	struct kd_str full = { 0 };
+	char *full = kd_xasprintf("%s/%s", o->dir, o->tmp);
 
-	kd_str_printf(&full, "%s/%s", o->dir, o->tmp);
-	arm(full.s);
-	kd_str_free(&full);
+	arm(full);
+	free(full);
 	o->fd = openat(o->dirfd, o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (o->fd < 0) {
 		int err = -errno;
 
 		disarm();
-		KD_ERR(kd_ctx_log(o->ctx), "%s/%s: cannot create the temporary file: %s", o->dir, o->tmp,
+		KD_ERR(o->log, "%s/%s: cannot create the temporary file: %s", o->dir, o->tmp,
 		       strerror(-err));
 		return err;
 	}
@@ -120,32 +122,28 @@ char *kd_output_tmp_path(const char *path)
 	return kd_xasprintf("%.*s" TMP_NAME, (int)(base - path), path, base);
 }
 
-int kd_output_open(struct kd_ctx *ctx, struct kd_output *o, const char *path, bool force)
+int kd_output_open(const struct kd_log *log, struct kd_output *o, const char *path,
+		   bool force)
 {
 	const char *slash = strrchr(path, '/');
 	int err;
 
 	memset(o, 0, sizeof(*o));
-	o->ctx = ctx;
+	o->log = log;
 	o->path = path;
 	o->force = force;
 	o->fd = o->dirfd = -1;
-	o->dir = slash ? strndup(path, (size_t)(slash - path)) : kd_xstrdup(".");
+	o->dir = slash == path ? kd_xstrdup("/") :
+		 slash ? kd_xstrndup(path, (size_t)(slash - path)) : kd_xstrdup(".");
 	o->base = kd_xstrdup(slash ? slash + 1 : path);
-	if (o->dir && o->dir[0] == '\0') {
-		free(o->dir);
-		o->dir = kd_xstrdup("/");
-	}
-	if (o->dir == NULL)
-		return -ENOMEM;
 	if (o->base[0] == '\0') {
-		KD_ERR(kd_ctx_log(ctx), "%s: the output must name a file, not a directory", path);
+		KD_ERR(log, "%s: the output must name a file, not a directory", path);
 		return -EINVAL;
 	}
 	o->dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (o->dirfd < 0) {
 		err = -errno;
-		KD_ERR(kd_ctx_log(ctx), "%s: cannot open the output's directory %s: %s", path, o->dir,
+		KD_ERR(log, "%s: cannot open the output's directory %s: %s", path, o->dir,
 		       strerror(errno));
 		return err;
 	}
@@ -155,25 +153,24 @@ int kd_output_open(struct kd_ctx *ctx, struct kd_output *o, const char *path, bo
 	o->tmp = kd_xasprintf(TMP_NAME, o->base);
 	/* a leftover of a build killed between link and rename: ours to remove */
 	unlinkat(o->dirfd, o->tmp, 0);
-	o->fd = -1;
 	if (access("/proc/self/fd", X_OK) == 0)
 		o->fd = openat(o->dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
 	if (o->fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL &&
 	    errno != ENOENT) {
 		err = -errno;
-		KD_ERR(kd_ctx_log(ctx), "%s: cannot create the new file in %s: %s", path, o->dir,
+		KD_ERR(log, "%s: cannot create the new file in %s: %s", path, o->dir,
 		       strerror(errno));
 		return err;
 	}
 	if (o->fd < 0) {
-		KD_DBG(kd_ctx_log(ctx), "%s: no O_TMPFILE here: a named temporary file", o->dir);
+		KD_DBG(log, "%s: no O_TMPFILE here: a named temporary file", o->dir);
 		err = open_named(o);
 		if (err < 0)
 			return err;
 	}
 	if (fchmod(o->fd, 0600) < 0) {
 		err = -errno;
-		KD_ERR(kd_ctx_log(ctx), "%s: chmod 0600 failed: %s", path, strerror(errno));
+		KD_ERR(log, "%s: chmod 0600 failed: %s", path, strerror(errno));
 		return err;
 	}
 	return 0;
@@ -192,7 +189,7 @@ int kd_output_write(void *data, const void *buf, size_t n)
 		if (w < 0) {
 			int err = -errno;
 
-			KD_ERR(kd_ctx_log(o->ctx), "%s: writing failed: %s (nothing was replaced)", o->path,
+			KD_ERR(o->log, "%s: writing failed: %s (nothing was replaced)", o->path,
 			       strerror(errno));
 			return err;
 		}
@@ -204,7 +201,7 @@ int kd_output_write(void *data, const void *buf, size_t n)
 
 static int exists_error(struct kd_output *o)
 {
-	KD_ERR(kd_ctx_log(o->ctx), "%s: already exists (use --force to replace it)", o->path);
+	KD_ERR(o->log, "%s: already exists (use --force to replace it)", o->path);
 	return -EEXIST;
 }
 
@@ -253,7 +250,7 @@ int kd_output_commit(struct kd_output *o)
 
 	if (fsync(o->fd) < 0) {
 		err = -errno;
-		KD_ERR(kd_ctx_log(o->ctx), "%s: fsync failed: %s (nothing was replaced)", o->path,
+		KD_ERR(o->log, "%s: fsync failed: %s (nothing was replaced)", o->path,
 		       strerror(errno));
 		return err;
 	}
@@ -261,7 +258,7 @@ int kd_output_commit(struct kd_output *o)
 	if (err == -EEXIST)
 		return exists_error(o);
 	if (err < 0) {
-		KD_ERR(kd_ctx_log(o->ctx), "%s: cannot put the new file in place: %s", o->path,
+		KD_ERR(o->log, "%s: cannot put the new file in place: %s", o->path,
 		       strerror(-err));
 		return err;
 	}

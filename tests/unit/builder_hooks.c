@@ -229,16 +229,16 @@ static void skeleton(struct fixture *f)
 
 static const struct kd_entry *entry(struct fixture *f, const char *path)
 {
-	uint32_t i;
+	const struct kd_entry *e = kd_entries_get(&f->e, path);
 
-	if (!kd_map_get(&f->e.index, path, &i))
+	if (e == NULL)
 		fail_msg("no %s in the image", path);
-	return &f->e.v[i];
+	return e;
 }
 
 static bool has(struct fixture *f, const char *path)
 {
-	return kd_map_get(&f->e.index, path, NULL);
+	return kd_entries_get(&f->e, path) != NULL;
 }
 
 static void assert_link(struct fixture *f, const char *path, const char *target)

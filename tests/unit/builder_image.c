@@ -877,7 +877,7 @@ static void test_output(void **state)
 	char tmp[256];
 
 	/* committed: the bytes, mode 0600, nothing else */
-	assert_int_equal(kd_output_open(&codec_ctx, &o, f->out, false), 0);
+	assert_int_equal(kd_output_open(kd_ctx_log(&codec_ctx), &o, f->out, false), 0);
 	assert_int_equal(kd_output_write(&o, "NEW", 3), 0);
 	assert_int_equal(kd_output_commit(&o), 0);
 	kd_output_close(&o);
@@ -886,14 +886,14 @@ static void test_output(void **state)
 	assert_int_equal(sb.st_mode & 07777, 0600);
 	assert_no_temp(f);
 	/* dropped half-way: the old file as it was, nothing left */
-	assert_int_equal(kd_output_open(&codec_ctx, &o, f->out, true), 0);
+	assert_int_equal(kd_output_open(kd_ctx_log(&codec_ctx), &o, f->out, true), 0);
 	assert_int_equal(kd_output_write(&o, "HALF", 4), 0);
 	kd_output_close(&o);
 	assert_content(f->out, "NEW");
 	assert_no_temp(f);
 	/* without force, a file that appeared while writing is never replaced */
 	unlink(f->out);
-	assert_int_equal(kd_output_open(&codec_ctx, &o, f->out, false), 0);
+	assert_int_equal(kd_output_open(kd_ctx_log(&codec_ctx), &o, f->out, false), 0);
 	assert_int_equal(kd_output_write(&o, "MINE", 4), 0);
 	fake_write(f->out, "THEIRS", 6);
 	assert_int_equal(kd_output_commit(&o), -EEXIST);
@@ -906,7 +906,7 @@ static void test_output(void **state)
 	snprintf(strrchr(tmp, '/'), sizeof(tmp) - (size_t)(strrchr(tmp, '/') - tmp),
 		 "/.initrd.img.kindling-tmp");
 	fake_write(tmp, "STALE", 5);
-	assert_int_equal(kd_output_open(&codec_ctx, &o, f->out, true), 0);
+	assert_int_equal(kd_output_open(kd_ctx_log(&codec_ctx), &o, f->out, true), 0);
 	assert_int_equal(access(tmp, F_OK), -1);
 	assert_int_equal(kd_output_write(&o, "FORCED", 6), 0);
 	assert_int_equal(kd_output_commit(&o), 0);
@@ -941,7 +941,7 @@ static void test_output_lock(void **state)
 	}
 	assert_int_equal(read(fds[0], &c, 1), 1);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(kd_output_open(&codec_ctx, &o, f->out, true), 0);
+	assert_int_equal(kd_output_open(kd_ctx_log(&codec_ctx), &o, f->out, true), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	/* it returned only once the child let go, 300 ms later */
 	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 250);
@@ -983,7 +983,7 @@ static void test_update_remove_leftover(void **state)
 		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 		    mount("none", "/proc", "tmpfs", 0, NULL) < 0)
 			_exit(2);
-		if (kd_output_open(&codec_ctx, &o, out, true) < 0 ||
+		if (kd_output_open(kd_ctx_log(&codec_ctx), &o, out, true) < 0 ||
 		    kd_output_write(&o, "HALF", 4) < 0)
 			_exit(3);
 		raise(SIGKILL);

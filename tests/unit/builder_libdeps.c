@@ -134,10 +134,10 @@ static int closure_set(struct fixture *f, const char *root, const char *binary,
 	kd_ldso_free(&f->ldso);
 	assert_int_equal(kd_ldso_init(&f->ldso, &f->ctx, root), 0);
 	err = kd_ldso_closure(&f->ldso, binary, d);
-	for (size_t i = 0; err == 0 && i < d->n; i++) {
+	for (size_t i = 0; err == 0 && i < d->paths.n; i++) {
 		char host[PATH_MAX];
 
-		snprintf(host, sizeof(host), "%s%s", root, d->paths[i]);
+		snprintf(host, sizeof(host), "%s%s", root, d->paths.v[i]);
 		set_add_real(s, host);
 	}
 	qsort(s->v, s->n, sizeof(*s->v), cmp_str);
@@ -170,7 +170,7 @@ static void check_like_ldd(struct fixture *f, const char *binary, size_t min_lib
 	assert_true(ldd.n >= min_libs); /* ldd worked: libc and the interpreter at least */
 	assert_sets_equal(binary, &mine, &ldd);
 	/* the interpreter first, under the path the program names */
-	assert_string_equal(d.paths[0], "/lib64/ld-linux-x86-64.so.2");
+	assert_string_equal(d.paths.v[0], "/lib64/ld-linux-x86-64.so.2");
 	assert_false(d.is_static);
 	kd_libdeps_free(&d);
 	set_free(&mine);
@@ -267,16 +267,16 @@ static void test_origin_runpath(void **state)
 	ldd_set(prog, &ldd);
 	assert_sets_equal(prog, &mine, &ldd);
 	/* as ld.so opens them: the SONAME link, not its target; sub/, not decoy/ */
-	assert_true(d.n >= 4);
+	assert_true(d.paths.n >= 4);
 	{
 		char want[256];
 
 		snprintf(want, sizeof(want), "%s/app/bin/../lib/libfoo.so.1", f->dir);
-		assert_string_equal(d.paths[1], want);
+		assert_string_equal(d.paths.v[1], want);
 		snprintf(want, sizeof(want), "%s/app/bin/../lib/sub/libbar.so.1", f->dir);
-		for (size_t i = 0; i < d.n; i++)
-			if (strstr(d.paths[i], "libbar"))
-				assert_string_equal(d.paths[i], want);
+		for (size_t i = 0; i < d.paths.n; i++)
+			if (strstr(d.paths.v[i], "libbar"))
+				assert_string_equal(d.paths.v[i], want);
 	}
 	assert_non_null(strstr(f->log.s ? f->log.s : "", "decoy/libbar.so.1: another ELF"));
 	assert_non_null(strstr(f->log.s, "decoy32/libbar.so.1: another ELF"));
@@ -352,12 +352,12 @@ static void test_static_and_script(void **state)
 	snprintf(p, sizeof(p), "%s/static", f->dir);
 	assert_int_equal(kd_ldso_closure(&f->ldso, p, &d), 0);
 	assert_true(d.is_static);
-	assert_int_equal(d.n, 0);
+	assert_int_equal(d.paths.n, 0);
 	kd_libdeps_free(&d);
 	snprintf(p, sizeof(p), "%s/script", f->dir);
 	assert_int_equal(kd_ldso_closure(&f->ldso, p, &d), 0);
 	assert_true(d.not_elf);
-	assert_int_equal(d.n, 0);
+	assert_int_equal(d.paths.n, 0);
 	kd_libdeps_free(&d);
 	snprintf(p, sizeof(p), "%s/absent", f->dir);
 	assert_int_equal(kd_ldso_closure(&f->ldso, p, &d), -ENOENT);
@@ -429,14 +429,14 @@ static void test_root(void **state)
 			 -ENOTDIR);
 
 	assert_int_equal(kd_ldso_init(&f->ldso, &f->ctx, root), 0);
-	assert_int_equal(f->ldso.n_conf_dirs, 1);
-	assert_string_equal(f->ldso.conf_dirs[0], "/opt/x/lib");
+	assert_int_equal(f->ldso.conf_dirs.n, 1);
+	assert_string_equal(f->ldso.conf_dirs.v[0], "/opt/x/lib");
 	if (kd_ldso_closure(&f->ldso, "/bin/hello", &d) != 0)
 		fail_msg("%s", f->log.s);
-	assert_int_equal(d.n, 3);
-	assert_string_equal(d.paths[0], "/lib64/ld-linux-x86-64.so.2");
-	assert_string_equal(d.paths[1], "/opt/x/lib/libhello.so.1");
-	assert_string_equal(d.paths[2], "/lib/x86_64-linux-gnu/libc.so.6");
+	assert_int_equal(d.paths.n, 3);
+	assert_string_equal(d.paths.v[0], "/lib64/ld-linux-x86-64.so.2");
+	assert_string_equal(d.paths.v[1], "/opt/x/lib/libhello.so.1");
+	assert_string_equal(d.paths.v[2], "/lib/x86_64-linux-gnu/libc.so.6");
 	kd_libdeps_free(&d);
 
 	/* without the ld.so.conf include the library is not found: the error says
