@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* kindling: the command line, a thin dispatcher over the cmd_*.c files. */
+/* kindling: the command line, a thin dispatcher over cmd/: one file per subcommand. */
 #include <stdio.h>
 #include <string.h>
 

@@ -7,7 +7,6 @@
  * trailing blanks.  Scalars: the last one read wins.  Lists (sets, add,
  * omit, hooks): space-separated words, accumulated across lines and files.
  */
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -21,11 +20,13 @@
 struct line {
 	const struct kd_log *log;
 	struct kd_buildconf *c;
-	const char *file;
-	unsigned no;
+	struct kd_lines *lines;
 	const char *key;
 	char *val;
 };
+
+/* "FILE line N: ..." for a bad line; the value to return for it. */
+#define BAD(l, ...) (KD_LINE_ERR((l)->lines, (l)->log, __VA_ARGS__), -EINVAL)
 
 struct key {
 	const char *name;
@@ -34,6 +35,7 @@ struct key {
 
 static const char *const compressors[] = { "zstd", "xz", "gzip", "lz4", "none", NULL };
 static const char *const microcodes[] = { "auto", "all", "none", NULL };
+static const char *const yes_no[] = { "yes", "no", NULL };
 
 void kd_buildconf_init(struct kd_buildconf *c)
 {
@@ -43,19 +45,12 @@ void kd_buildconf_init(struct kd_buildconf *c)
 	c->hostonly = -1;
 }
 
-static void strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 void kd_buildconf_free(struct kd_buildconf *c)
 {
-	strv_free(c->sets, c->n_sets);
-	strv_free(c->adds, c->n_adds);
-	strv_free(c->omits, c->n_omits);
-	strv_free(c->hooks, c->n_hooks);
+	kd_strv_free(&c->sets);
+	kd_strv_free(&c->adds);
+	kd_strv_free(&c->omits);
+	kd_strv_free(&c->hooks);
 	free(c->compress);
 	free(c->microcode);
 	free(c->cmdline);
@@ -63,68 +58,40 @@ void kd_buildconf_free(struct kd_buildconf *c)
 	kd_buildconf_init(c);
 }
 
-static int bad(struct line *l, const char *what)
-{
-	KD_ERR(l->log, "%s line %u: %s: %s", l->file, l->no, l->key, what);
-	return -EINVAL;
-}
-
 static int set_string(struct line *l, char **dst)
 {
-	char *s = strdup(l->val);
-
-	if (s == NULL)
-		return -ENOMEM;
 	free(*dst);
-	*dst = s;
+	*dst = kd_xstrdup(l->val);
 	return 0;
 }
 
-static int append_word(char ***v, size_t *n, const char *w, size_t len)
+static int set_list(struct line *l, struct kd_strv *v)
 {
-	char **p = realloc(*v, (*n + 1) * sizeof(**v));
+	char *w, *rest = l->val;
 
-	if (p == NULL)
-		return -ENOMEM;
-	*v = p;
-	p[*n] = strndup(w, len);
-	if (p[*n] == NULL)
-		return -ENOMEM;
-	(*n)++;
+	while ((w = kd_word(&rest)) != NULL)
+		kd_strv_add(v, w);
 	return 0;
 }
 
-static int set_list(struct line *l, char ***v, size_t *n)
+/* The position of the value in choices, or -1 (reported). */
+static int choice(struct line *l, const char *const *choices)
 {
-	const char *s = l->val;
-	int err = 0;
+	struct kd_str all = { 0 };
 
-	while (err == 0 && *s) {
-		size_t len;
-
-		s += strspn(s, " \t");
-		len = strcspn(s, " \t");
-		if (len)
-			err = append_word(v, n, s, len);
-		s += len;
-	}
-	return err;
+	for (int i = 0; choices[i]; i++)
+		if (strcmp(l->val, choices[i]) == 0)
+			return i;
+	for (size_t i = 0; choices[i]; i++)
+		kd_str_printf(&all, "%s%s", i ? "|" : "", choices[i]);
+	KD_LINE_ERR(l->lines, l->log, "%s: '%s' is not one of %s", l->key, l->val, all.s);
+	kd_str_free(&all);
+	return -1;
 }
 
 static int set_choice(struct line *l, const char *const *choices, char **dst)
 {
-	char msg[160] = "";
-
-	for (size_t i = 0; choices[i]; i++)
-		if (strcmp(l->val, choices[i]) == 0)
-			return set_string(l, dst);
-	for (size_t i = 0; choices[i]; i++) {
-		strcat(msg, i ? "|" : "");
-		strcat(msg, choices[i]);
-	}
-	KD_ERR(l->log, "%s line %u: %s: '%s' is not one of %s", l->file, l->no, l->key,
-	       l->val, msg);
-	return -EINVAL;
+	return choice(l, choices) < 0 ? -EINVAL : set_string(l, dst);
 }
 
 static int set_int(struct line *l, int min, int max, long long *dst)
@@ -134,33 +101,31 @@ static int set_int(struct line *l, int min, int max, long long *dst)
 
 	errno = 0;
 	v = strtoll(l->val, &end, 10);
-	if (errno || end == l->val || *end || v < min || v > max) {
-		KD_ERR(l->log, "%s line %u: %s: '%s' is not an integer from %d to %d",
-		       l->file, l->no, l->key, l->val, min, max);
-		return -EINVAL;
-	}
+	if (errno || end == l->val || *end || v < min || v > max)
+		return BAD(l, "%s: '%s' is not an integer from %d to %d", l->key, l->val, min,
+			   max);
 	*dst = v;
 	return 0;
 }
 
 static int key_sets(struct line *l)
 {
-	return set_list(l, &l->c->sets, &l->c->n_sets);
+	return set_list(l, &l->c->sets);
 }
 
 static int key_add(struct line *l)
 {
-	return set_list(l, &l->c->adds, &l->c->n_adds);
+	return set_list(l, &l->c->adds);
 }
 
 static int key_omit(struct line *l)
 {
-	return set_list(l, &l->c->omits, &l->c->n_omits);
+	return set_list(l, &l->c->omits);
 }
 
 static int key_hooks(struct line *l)
 {
-	return set_list(l, &l->c->hooks, &l->c->n_hooks);
+	return set_list(l, &l->c->hooks);
 }
 
 static int key_compress(struct line *l)
@@ -176,11 +141,11 @@ static int key_microcode(struct line *l)
 static int key_level(struct line *l)
 {
 	long long v;
-	int err = set_int(l, 0, 22, &v);
 
-	if (err == 0)
-		l->c->level = (int)v;
-	return err;
+	if (set_int(l, 0, 22, &v) < 0)
+		return -EINVAL;
+	l->c->level = (int)v;
+	return 0;
 }
 
 static int key_root_timeout(struct line *l)
@@ -191,26 +156,25 @@ static int key_root_timeout(struct line *l)
 static int key_cmdline(struct line *l)
 {
 	if (strchr(l->val, '"'))
-		return bad(l, "a double quote inside the value");
+		return BAD(l, "%s: a double quote inside the value", l->key);
 	return set_string(l, &l->c->cmdline);
 }
 
 static int key_default_root(struct line *l)
 {
 	if (strpbrk(l->val, " \t"))
-		return bad(l, "a root= value cannot contain blanks");
+		return BAD(l, "%s: a root= value cannot contain blanks", l->key);
 	return set_string(l, &l->c->default_root);
 }
 
 static int key_hostonly(struct line *l)
 {
-	if (strcmp(l->val, "yes") == 0 || strcmp(l->val, "no") == 0) {
-		l->c->hostonly = l->val[0] == 'y';
-		return 0;
-	}
-	KD_ERR(l->log, "%s line %u: %s: '%s' is not one of yes|no", l->file, l->no, l->key,
-	       l->val);
-	return -EINVAL;
+	int i = choice(l, yes_no);
+
+	if (i < 0)
+		return -EINVAL;
+	l->c->hostonly = i == 0;
+	return 0;
 }
 
 static const struct key keys[] = {
@@ -231,47 +195,31 @@ static const struct key keys[] = {
 
 static int unknown_key(struct line *l)
 {
-	char known[256] = "";
+	struct kd_str known = { 0 };
 
-	for (size_t i = 0; i < N_KEYS; i++) {
-		strcat(known, i ? ", " : "");
-		strcat(known, keys[i].name);
-	}
-	KD_ERR(l->log, "%s line %u: unknown key '%s' (known: %s)", l->file, l->no, l->key,
-	       known);
+	for (size_t i = 0; i < N_KEYS; i++)
+		kd_str_printf(&known, "%s%s", i ? ", " : "", keys[i].name);
+	KD_LINE_ERR(l->lines, l->log, "unknown key '%s' (known: %s)", l->key, known.s);
+	kd_str_free(&known);
 	return -EINVAL;
 }
 
-static char *trim_end(char *s)
-{
-	size_t n = strlen(s);
-
-	while (n && isspace((unsigned char)s[n - 1]))
-		s[--n] = '\0';
-	return s;
-}
-
-/* The value after '=': quoted or bare, trailing blanks dropped. */
+/* The value after '=' (the line is trimmed): quoted or bare. */
 static int split_value(struct line *l, char *s)
 {
 	char *close;
 
 	s += strspn(s, " \t");
 	if (*s != '"') {
-		l->val = trim_end(s);
+		l->val = s;
 		return 0;
 	}
 	close = strchr(s + 1, '"');
-	if (close == NULL) {
-		KD_ERR(l->log, "%s line %u: %s: unterminated quote", l->file, l->no, l->key);
-		return -EINVAL;
-	}
+	if (close == NULL)
+		return BAD(l, "%s: unterminated quote", l->key);
 	*close = '\0';
-	if (*trim_end(close + 1)) {
-		KD_ERR(l->log, "%s line %u: %s: unexpected text after the closing quote",
-		       l->file, l->no, l->key);
-		return -EINVAL;
-	}
+	if (*kd_trim(close + 1))
+		return BAD(l, "%s: unexpected text after the closing quote", l->key);
 	l->val = s + 1;
 	return 0;
 }
@@ -281,15 +229,13 @@ static int parse_line(struct line *l, char *s)
 	size_t klen;
 	char *eq;
 
-	s += strspn(s, " \t");
-	if (*trim_end(s) == '\0' || *s == '#')
+	s = kd_trim(s);
+	if (*s == '\0' || *s == '#')
 		return 0;
 	klen = strspn(s, "abcdefghijklmnopqrstuvwxyz_");
 	eq = s + klen + strspn(s + klen, " \t");
-	if (klen == 0 || *eq != '=') {
-		KD_ERR(l->log, "%s line %u: expected key = value", l->file, l->no);
-		return -EINVAL;
-	}
+	if (klen == 0 || *eq != '=')
+		return BAD(l, "expected key = value");
 	s[klen] = '\0';
 	l->key = s;
 	for (size_t i = 0; i < N_KEYS; i++) {
@@ -305,30 +251,20 @@ static int parse_line(struct line *l, char *s)
 int kd_buildconf_parse(const struct kd_log *log, struct kd_buildconf *c, const char *filename,
 		       const char *text)
 {
-	struct line l = { .log = log, .c = c, .file = filename };
-	char buf[KD_CONF_MAX_LINE + 1];
+	struct kd_lines lines;
+	struct line l = { .log = log, .c = c, .lines = &lines };
+	char *s;
 	int ret = 0;
 
-	while (*text) {
-		size_t len = strcspn(text, "\n");
-		int err;
-
-		l.no++;
-		if (len > KD_CONF_MAX_LINE) {
-			KD_ERR(log, "%s line %u: longer than %d bytes", filename, l.no,
-			       KD_CONF_MAX_LINE);
-			err = -EINVAL;
-		} else {
-			memcpy(buf, text, len);
-			buf[len] = '\0';
-			err = parse_line(&l, buf);
-		}
-		if (err == -ENOMEM)
-			return err;
-		if (err < 0)
-			ret = err; /* report every bad line, then fail */
-		text += len + (text[len] == '\n');
+	kd_lines_init(&lines, filename, text, strlen(text), false);
+	while ((s = kd_lines_next(&lines)) != NULL) {
+		/* report every bad line, then fail */
+		if (strlen(s) > KD_CONF_MAX_LINE)
+			ret = BAD(&l, "longer than %d bytes", KD_CONF_MAX_LINE);
+		else if (parse_line(&l, s) < 0)
+			ret = -EINVAL;
 	}
+	kd_lines_free(&lines);
 	return ret;
 }
 
@@ -379,14 +315,12 @@ static int load_conf_d(const struct kd_log *log, struct kd_buildconf *c, const c
 		return err;
 	}
 	for (int i = 0; i < n; i++) {
-		struct kd_str p = { 0 };
-		int e = kd_str_printf(&p, "%s/%s", dir, v[i]->d_name);
+		char *path = kd_path_join(dir, v[i]->d_name);
+		int e = kd_buildconf_load_file(log, c, path, false);
 
-		if (e == 0)
-			e = kd_buildconf_load_file(log, c, p.s, false);
 		if (e < 0 && err == 0)
 			err = e; /* keep reading: every bad file is reported */
-		kd_str_free(&p);
+		free(path);
 		free(v[i]);
 	}
 	free(v);
@@ -396,19 +330,19 @@ static int load_conf_d(const struct kd_log *log, struct kd_buildconf *c, const c
 int kd_buildconf_load(const struct kd_log *log, struct kd_buildconf *c, const char *root,
 		      const char *config)
 {
-	struct kd_str p = { 0 };
+	char *path;
 	int err;
 
 	if (config)
 		return kd_buildconf_load_file(log, c, config, true);
-	root = root ? root : "";
-	err = kd_str_printf(&p, "%s/etc/kindling.conf", root);
-	if (err == 0)
-		err = kd_buildconf_load_file(log, c, p.s, false);
-	if (err == 0)
-		err = kd_str_addz(&p, ".d");
-	if (err == 0)
-		err = load_conf_d(log, c, p.s);
-	kd_str_free(&p);
+	path = kd_xasprintf("%s/etc/kindling.conf", root ? root : "");
+	err = kd_buildconf_load_file(log, c, path, false);
+	if (err == 0) {
+		char *dir = kd_xasprintf("%s.d", path);
+
+		err = load_conf_d(log, c, dir);
+		free(dir);
+	}
+	free(path);
 	return err;
 }

@@ -51,12 +51,16 @@ int kd_cli_option(struct kd_cli *cli, int opt, const char *arg)
 	return 0;
 }
 
-int kd_cli_open(struct kd_cli *cli, struct kd_ctx **ctx)
+struct kd_log kd_cli_log(int verbosity)
 {
 	static const int prio[] = { KD_LOG_ERR, KD_LOG_WARN, KD_LOG_INFO, KD_LOG_DEBUG };
-	int v = cli->verbosity > 3 ? 3 : cli->verbosity;
 
-	cli->opts.log = KD_LOG_STDERR(prio[v]);
+	return KD_LOG_STDERR(prio[verbosity < 0 ? 0 : verbosity > 3 ? 3 : verbosity]);
+}
+
+int kd_cli_open(struct kd_cli *cli, struct kd_ctx **ctx)
+{
+	cli->opts.log = kd_cli_log(cli->verbosity);
 	return kd_ctx_new(&cli->opts, ctx);
 }
 

@@ -23,7 +23,9 @@ struct kd_cli {
 	int verbosity; /* 0 quiet, 1 normal, 2 verbose, 3 debug */
 	const char *prog; /* "kindling SUBCOMMAND" for messages */
 };
-enum { KD_OPT_MODDIR = 0x1000, KD_OPT_CMDLINE, KD_OPT_DEPGEN, KD_OPT_FIRST_FREE = 0x1100 };
+/* Option IDs of long options without a short one, past every char value;
+ * a command numbers its own from KD_OPT_FIRST_FREE. */
+enum { KD_OPT_MODDIR = 256, KD_OPT_CMDLINE, KD_OPT_DEPGEN, KD_OPT_FIRST_FREE };
 #define KD_CLI_SHORTOPTS "k:r:C:vq"
 #define KD_CLI_LONGOPTS                                                    \
 	{ "kver", required_argument, NULL, 'k' },                          \
@@ -37,13 +39,15 @@ enum { KD_OPT_MODDIR = 0x1000, KD_OPT_CMDLINE, KD_OPT_DEPGEN, KD_OPT_FIRST_FREE 
 void kd_cli_init(struct kd_cli *cli, const char *prog);
 /* 1: handled, 0: not a common option, -1: bad value (message printed). */
 int kd_cli_option(struct kd_cli *cli, int opt, const char *arg);
+/* The logger of a verbosity: stderr, errors only (0) to debug (3 and up). */
+struct kd_log kd_cli_log(int verbosity);
 /* Create the context (database and modprobe.d loaded); prints errors. */
 int kd_cli_open(struct kd_cli *cli, struct kd_ctx **ctx);
 /* For commands with only the common options and at least one argument:
  * -1 to go on (arguments from optind), else the exit code to return. */
 int kd_cli_parse_plain(struct kd_cli *cli, int argc, char **argv, void (*usage)(FILE *f));
 
-/* ---- cmd_*.c: one file per subcommand; main.c dispatches ---------------
+/* ---- one file per subcommand (build.c, ...); main.c dispatches ---------
  * Each takes argv as given after the subcommand name (argv[0] is the
  * subcommand) and returns the process exit code: 0 ok, 1 not found or
  * failed, 2 usage or bad input. */
@@ -58,6 +62,6 @@ int kd_cmd_extract(int argc, char **argv);
 int kd_cmd_detect(int argc, char **argv);
 int kd_cmd_explain(int argc, char **argv);
 int kd_cmd_check(int argc, char **argv);
-int kd_cmd_update(int argc, char **argv); /* cmd_update.c: images of installed kernels */
+int kd_cmd_update(int argc, char **argv); /* images of installed kernels */
 
 #endif

@@ -3,10 +3,11 @@
  * kindling update: (re)build the images of installed kernels where Debian
  * expects them, like update-initramfs -u.  A kernel is installed when it has
  * ROOT/lib/modules/KVER and ROOT/boot/vmlinuz-KVER; its image is
- * ROOT/boot/initrd.img-KVER.  Each image is made by kd_cmd_build with a
- * constructed argv (no shell), so it is written to a temporary file and
- * renamed over the old one: a failed build leaves the previous image as it
- * was.  The distro hooks (hooks/distro/) call this command.
+ * ROOT/boot/initrd.img-KVER.  Each image is made by kd_build (build/), as
+ * `kindling build -k KVER -o IMAGE --force` would make it, so it is written
+ * to a temporary file and renamed over the old one: a failed build leaves
+ * the previous image as it was.  The distro hooks (hooks/distro/) call this
+ * command.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -120,24 +121,19 @@ static int parse_args(struct update_args *a, int argc, char **argv)
 
 static char *boot_image(const struct update_args *a, const char *kver)
 {
-	struct kd_str s = { 0 };
-
 	if (a->output)
 		return kd_xstrdup(a->output);
-	kd_str_printf(&s, "%s/boot/initrd.img-%s", a->root, kver);
-	return s.s;
+	return kd_xasprintf("%s/boot/initrd.img-%s", a->root, kver);
 }
 
 /* Is FMT (with ROOT and KVER) a file of type MODE (S_IFREG, S_IFDIR)? */
 static bool has(const char *fmt, const char *root, const char *kver, mode_t mode)
 {
-	struct kd_str p = { 0 };
+	char *p = kd_xasprintf(fmt, root, kver);
 	struct stat sb;
-	bool ok;
+	bool ok = stat(p, &sb) == 0 && (sb.st_mode & S_IFMT) == mode;
 
-	kd_str_printf(&p, fmt, root, kver);
-	ok = p.s && stat(p.s, &sb) == 0 && (sb.st_mode & S_IFMT) == mode;
-	kd_str_free(&p);
+	free(p);
 	return ok;
 }
 
@@ -146,57 +142,30 @@ static int by_version(const void *x, const void *y)
 	return strverscmp(*(char *const *)x, *(char *const *)y);
 }
 
-static void strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* The installed kernels, oldest first (version order, as linux-version sort). */
-static int installed_kernels(const struct update_args *a, char ***out, size_t *n_out)
+static int installed_kernels(const struct update_args *a, struct kd_strv *out)
 {
-	struct kd_str dir = { 0 };
-	char **v = NULL;
-	size_t n = 0;
+	char *dir = kd_xasprintf("%s/lib/modules", a->root);
+	DIR *d = opendir(dir);
 	struct dirent *e;
-	DIR *d;
-	int err = 0;
+	int err;
 
-	kd_str_printf(&dir, "%s/lib/modules", a->root);
-	d = dir.s ? opendir(dir.s) : NULL;
 	if (d == NULL) {
 		err = -errno;
 		fprintf(stderr, "kindling update: cannot list the installed kernels: %s: %s\n",
-			dir.s ? dir.s : "lib/modules", strerror(errno));
-		kd_str_free(&dir);
+			dir, strerror(errno));
+		free(dir);
 		return err;
 	}
-	while ((e = readdir(d)) != NULL) {
-		void *p;
-
-		if (e->d_name[0] == '.' ||
-		    !has("%s/lib/modules/%s", a->root, e->d_name, S_IFDIR) ||
-		    !has("%s/boot/vmlinuz-%s", a->root, e->d_name, S_IFREG))
-			continue;
-		p = realloc(v, (n + 1) * sizeof(*v));
-		if (p == NULL) {
-			err = -ENOMEM;
-			break;
-		}
-		v = p;
-		v[n++] = kd_xstrdup(e->d_name);
-	}
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' &&
+		    has("%s/lib/modules/%s", a->root, e->d_name, S_IFDIR) &&
+		    has("%s/boot/vmlinuz-%s", a->root, e->d_name, S_IFREG))
+			kd_strv_add(out, e->d_name);
 	closedir(d);
-	kd_str_free(&dir);
-	if (err < 0) {
-		strv_free(v, n);
-		return err;
-	}
-	if (n)
-		qsort(v, n, sizeof(*v), by_version);
-	*out = v;
-	*n_out = n;
+	free(dir);
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), by_version);
 	return 0;
 }
 
@@ -218,35 +187,26 @@ static int config_hostonly(const struct update_args *a, bool *hostonly)
 	return err;
 }
 
-/* kindling build -k KVER -o OUTPUT --force [-r ROOT] --generic|--host-only [-v|-q] */
+/* As kindling build -k KVER -o IMAGE --force [-r ROOT] --generic|--host-only
+ * [-v|-q]; the exit code kindling build would give. */
 static int build_one(const struct update_args *a, const char *kver, bool hostonly)
 {
 	char *out = boot_image(a, kver);
-	char *argv[16];
-	int argc = 0, rc;
+	struct kd_build_opts o;
+	int rc;
 
-	argv[argc++] = (char *)"build";
-	argv[argc++] = (char *)"-k";
-	argv[argc++] = (char *)kver;
-	argv[argc++] = (char *)"-o";
-	argv[argc++] = out;
-	argv[argc++] = (char *)"--force";
-	if (*a->root) {
-		argv[argc++] = (char *)"-r";
-		argv[argc++] = (char *)a->root;
-	}
-	argv[argc++] = (char *)(hostonly ? "--host-only" : "--generic");
-	if (a->verbosity == 0)
-		argv[argc++] = (char *)"-q";
-	for (int v = 1; v < a->verbosity && v < 4; v++)
-		argv[argc++] = (char *)"-v";
-	argv[argc] = NULL;
-
+	kd_build_opts_init(&o);
+	o.db.kver = kver;
+	o.db.root = *a->root ? a->root : NULL;
+	o.db.log = kd_cli_log(a->verbosity);
+	o.output = out;
+	o.force = true;
+	o.generic = !hostonly;
+	o.host_only = hostonly;
 	if (a->verbosity > 0)
 		fprintf(stderr, "kindling update: generating %s for kernel %s (%s)\n", out, kver,
 			hostonly ? "host-only" : "generic");
-	optind = 0; /* kd_cmd_build runs getopt_long afresh */
-	rc = kd_cmd_build(argc, argv);
+	rc = kd_build_exit(kd_build(&o));
 	if (rc != 0)
 		fprintf(stderr, "kindling update: kernel %s: building %s failed (exit %d); "
 			"the previous image, if any, is unchanged\n", kver, out, rc);
@@ -254,30 +214,31 @@ static int build_one(const struct update_args *a, const char *kver, bool hostonl
 	return rc;
 }
 
+/* Unlink path, saying so; 1 when it is there and cannot go. */
+static int remove_file(const struct update_args *a, const char *path, bool leftover)
+{
+	if (unlink(path) == 0) {
+		if (a->verbosity > (leftover ? 1 : 0))
+			fprintf(stderr, "kindling update: removed %s%s\n",
+				leftover ? "the leftover " : "", path);
+		return 0;
+	}
+	if (errno != ENOENT) {
+		fprintf(stderr, "kindling update: cannot remove %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	if (!leftover && a->verbosity > 1)
+		fprintf(stderr, "kindling update: %s does not exist: nothing to remove\n", path);
+	return 0;
+}
+
 /* Delete OUT and the temporary file a killed build may have left beside it
  * (image/output.c's named one: DIR/.BASE.kindling-tmp). */
 static int remove_one(const struct update_args *a, const char *kver)
 {
-	char *out = boot_image(a, kver);
-	char *tmp = kd_output_tmp_path(out);
-	int rc = 0;
+	char *out = boot_image(a, kver), *tmp = kd_output_tmp_path(out);
+	int rc = remove_file(a, out, false) | remove_file(a, tmp, true);
 
-	if (unlink(out) == 0) {
-		if (a->verbosity > 0)
-			fprintf(stderr, "kindling update: removed %s\n", out);
-	} else if (errno != ENOENT) {
-		fprintf(stderr, "kindling update: cannot remove %s: %s\n", out, strerror(errno));
-		rc = 1;
-	} else if (a->verbosity > 1) {
-		fprintf(stderr, "kindling update: %s does not exist: nothing to remove\n", out);
-	}
-	if (unlink(tmp) == 0) {
-		if (a->verbosity > 1)
-			fprintf(stderr, "kindling update: removed the leftover %s\n", tmp);
-	} else if (errno != ENOENT) {
-		fprintf(stderr, "kindling update: cannot remove %s: %s\n", tmp, strerror(errno));
-		rc = 1;
-	}
 	free(tmp);
 	free(out);
 	return rc;
@@ -287,8 +248,7 @@ int kd_cmd_update(int argc, char **argv)
 {
 	struct update_args a = { 0 };
 	struct kd_str failed = { 0 };
-	char **kernels = NULL;
-	size_t n = 0, i;
+	struct kd_strv kernels = { 0 };
 	bool hostonly;
 	int rc;
 
@@ -310,24 +270,24 @@ int kd_cmd_update(int argc, char **argv)
 		}
 		return build_one(&a, a.kver, hostonly) == 0 ? 0 : 1;
 	}
-	if (installed_kernels(&a, &kernels, &n) < 0)
+	if (installed_kernels(&a, &kernels) < 0)
 		return 1;
-	if (n == 0) {
+	if (kernels.n == 0) {
 		fprintf(stderr, "kindling update: no installed kernel (no %s/lib/modules/KVER "
 			"with a %s/boot/vmlinuz-KVER)\n", a.root, a.root);
 		return 1;
 	}
 	rc = 0;
 	/* without -k: the newest kernel only, as update-initramfs -u */
-	for (i = a.kver ? 0 : n - 1; i < n; i++) {
-		if (build_one(&a, kernels[i], hostonly) == 0)
+	for (size_t i = a.kver ? 0 : kernels.n - 1; i < kernels.n; i++) {
+		if (build_one(&a, kernels.v[i], hostonly) == 0)
 			continue;
-		kd_str_printf(&failed, "%s%s", failed.len ? " " : "", kernels[i]);
+		kd_str_printf(&failed, "%s%s", failed.len ? " " : "", kernels.v[i]);
 		rc = 1;
 	}
 	if (rc)
 		fprintf(stderr, "kindling update: failed for kernel(s): %s\n", failed.s);
 	kd_str_free(&failed);
-	strv_free(kernels, n);
+	kd_strv_free(&kernels);
 	return rc;
 }

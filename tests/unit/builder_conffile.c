@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* kindling.conf (builder/conffile.c): the parser, good and bad lines, the
+/* kindling.conf (builder/build/conffile.c): the parser, good and bad lines, the
  * order of the files, and `kindling build` taking its defaults from them. */
 #include "unit.h"
 
@@ -11,14 +11,13 @@
 #include <sys/stat.h>
 
 #include "builder_test.h"
-#include "moddb/internal.h"
 #include "fake_ko.h"
 #include "common/plan.h"
 
 struct fixture {
 	char root[64];
 	char path[256];
-	struct kd_ctx ctx;
+	struct kd_log logger;
 	struct kd_str log;
 	struct kd_buildconf c;
 };
@@ -29,9 +28,7 @@ static int setup(void **state)
 
 	strcpy(f->root, "/tmp/kd-conf-XXXXXX");
 	assert_non_null(mkdtemp(f->root));
-	f->ctx.log.fn = capture;
-	f->ctx.log.data = &f->log;
-	f->ctx.log.prio = KD_LOG_DEBUG;
+	f->logger = (struct kd_log){ capture, &f->log, KD_LOG_DEBUG };
 	kd_buildconf_init(&f->c);
 	*state = f;
 	return 0;
@@ -64,7 +61,7 @@ static void put(struct fixture *f, const char *name, const char *text)
 
 static int parse(struct fixture *f, const char *text)
 {
-	return kd_buildconf_parse(kd_ctx_log(&f->ctx), &f->c, "t.conf", text);
+	return kd_buildconf_parse(&f->logger, &f->c, "t.conf", text);
 }
 
 static void assert_logged(struct fixture *f, const char *want)
@@ -95,20 +92,20 @@ static void test_good(void **state)
 		"compress = \"lz4\"   \n"
 		"level = 0"), 0);
 	assert_null(f->log.s);
-	assert_int_equal(c->n_sets, 3);
-	assert_string_equal(c->sets[0], "storage");
-	assert_string_equal(c->sets[2], "generic");
-	assert_int_equal(c->n_adds, 1);
-	assert_string_equal(c->adds[0], "dm_crypt");
-	assert_int_equal(c->n_omits, 2);
-	assert_string_equal(c->omits[1], "pcspkr");
+	assert_int_equal(c->sets.n, 3);
+	assert_string_equal(c->sets.v[0], "storage");
+	assert_string_equal(c->sets.v[2], "generic");
+	assert_int_equal(c->adds.n, 1);
+	assert_string_equal(c->adds.v[0], "dm_crypt");
+	assert_int_equal(c->omits.n, 2);
+	assert_string_equal(c->omits.v[1], "pcspkr");
 	assert_string_equal(c->compress, "lz4"); /* the last one wins */
 	assert_int_equal(c->level, 0);
 	assert_string_equal(c->microcode, "all");
 	assert_string_equal(c->cmdline, "  quiet loglevel=3 ");
 	assert_int_equal(c->root_timeout, 15);
 	assert_string_equal(c->default_root, "UUID=1234-abcd");
-	assert_int_equal(c->n_hooks, 1);
+	assert_int_equal(c->hooks.n, 1);
 }
 
 static void test_unset(void **state)
@@ -120,7 +117,7 @@ static void test_unset(void **state)
 	assert_null(f->c.cmdline);
 	assert_int_equal(f->c.level, -1);
 	assert_int_equal(f->c.root_timeout, -1);
-	assert_int_equal(f->c.n_sets, 0);
+	assert_int_equal(f->c.sets.n, 0);
 }
 
 static void test_bad_lines(void **state)
@@ -150,7 +147,7 @@ static void test_bad_lines(void **state)
 	assert_logged(f, "t.conf line 8: cmdline: unexpected text after the closing quote");
 	assert_logged(f, "t.conf line 9: expected key = value");
 	assert_null(strstr(f->log.s, "line 10"));
-	assert_int_equal(f->c.n_adds, 1); /* good lines still read */
+	assert_int_equal(f->c.adds.n, 1); /* good lines still read */
 	assert_null(f->c.compress);
 }
 
@@ -166,7 +163,7 @@ static void test_overlong_line(void **state)
 	assert_int_equal(parse(f, text), -EINVAL);
 	assert_logged(f, "t.conf line 1: longer than 4096 bytes");
 	assert_int_equal(f->c.level, 3);
-	assert_int_equal(f->c.n_adds, 0);
+	assert_int_equal(f->c.adds.n, 0);
 	free(text);
 }
 
@@ -177,7 +174,7 @@ static void test_missing_value_and_empty(void **state)
 	assert_int_equal(parse(f, "cmdline =\ndefault_root = \"\"\nadd =\n"), 0);
 	assert_string_equal(f->c.cmdline, "");
 	assert_string_equal(f->c.default_root, "");
-	assert_int_equal(f->c.n_adds, 0);
+	assert_int_equal(f->c.adds.n, 0);
 	assert_int_equal(parse(f, "default_root = /dev/sda1 x\n"), -EINVAL);
 	assert_logged(f, "t.conf line 1: default_root: a root= value cannot contain blanks");
 }
@@ -196,15 +193,15 @@ static void test_files_in_order(void **state)
 	put(f, "etc/kindling.conf.d/10-early.conf", "compress = lz4\nadd = b\nomit = x\n");
 	put(f, "etc/kindling.conf.d/30-ignored.txt", "this is not read\n");
 	put(f, "etc/kindling.conf.d/.hidden.conf", "neither is this\n");
-	assert_int_equal(kd_buildconf_load(kd_ctx_log(&f->ctx), c, f->root, NULL), 0);
+	assert_int_equal(kd_buildconf_load(&f->logger, c, f->root, NULL), 0);
 	assert_string_equal(c->compress, "gzip");
 	assert_int_equal(c->level, 5);
-	assert_int_equal(c->n_adds, 3);
-	assert_string_equal(c->adds[0], "a");
-	assert_string_equal(c->adds[1], "b");
-	assert_string_equal(c->adds[2], "c");
-	assert_int_equal(c->n_omits, 1);
-	assert_int_equal(c->n_sets, 1);
+	assert_int_equal(c->adds.n, 3);
+	assert_string_equal(c->adds.v[0], "a");
+	assert_string_equal(c->adds.v[1], "b");
+	assert_string_equal(c->adds.v[2], "c");
+	assert_int_equal(c->omits.n, 1);
+	assert_int_equal(c->sets.n, 1);
 }
 
 static void test_config_file_and_errors(void **state)
@@ -215,17 +212,17 @@ static void test_config_file_and_errors(void **state)
 	put(f, "etc/kindling.conf", "compress = xz\n");
 	put(f, "other.conf", "level = 7\n");
 	/* --config replaces both places */
-	assert_int_equal(kd_buildconf_load(kd_ctx_log(&f->ctx), &f->c, f->root, f->path), 0);
+	assert_int_equal(kd_buildconf_load(&f->logger, &f->c, f->root, f->path), 0);
 	assert_null(f->c.compress);
 	assert_int_equal(f->c.level, 7);
 	/* no files at all is fine; a missing --config is not */
 	snprintf(path, sizeof(path), "%s/nowhere", f->root);
-	assert_int_equal(kd_buildconf_load(kd_ctx_log(&f->ctx), &f->c, path, NULL), 0);
-	assert_int_equal(kd_buildconf_load(kd_ctx_log(&f->ctx), &f->c, NULL, path), -ENOENT);
+	assert_int_equal(kd_buildconf_load(&f->logger, &f->c, path, NULL), 0);
+	assert_int_equal(kd_buildconf_load(&f->logger, &f->c, NULL, path), -ENOENT);
 	assert_logged(f, "nowhere: no such configuration file");
 	/* the file's own path in errors */
 	put(f, "bad.conf", "\n\nlevel = x\n");
-	assert_int_equal(kd_buildconf_load(kd_ctx_log(&f->ctx), &f->c, NULL, f->path), -EINVAL);
+	assert_int_equal(kd_buildconf_load(&f->logger, &f->c, NULL, f->path), -EINVAL);
 	snprintf(path, sizeof(path), "%s line 3: level:", f->path);
 	assert_logged(f, path);
 }
@@ -287,8 +284,8 @@ static void read_plan(struct fixture *f, struct seen *s)
 
 	memset(s, 0, sizeof(*s));
 	snprintf(path, sizeof(path), "%s/initrd.img", f->root);
-	assert_int_equal(kd_img_open(kd_ctx_log(&f->ctx), path, 0, &img), 0);
-	kd_cpio_init(&it, kd_ctx_log(&f->ctx), path, img.segs[0].data, img.segs[0].size, false);
+	assert_int_equal(kd_img_open(&f->logger, path, 0, &img), 0);
+	kd_cpio_init(&it, &f->logger, path, img.segs[0].data, img.segs[0].size, false);
 	while (kd_cpio_next(&it, &e) == 1) {
 		static _Alignas(8) unsigned char buf[1 << 16];
 		struct kp_plan p = { 0 };
@@ -360,6 +357,136 @@ static void test_build(void **state)
 	assert_int_equal(build(f, "--root-timeout", "x", NULL), 2);
 }
 
+/* ---- the precedence, over the structs (settings.c) -------------------- */
+
+static void settle(struct fixture *f, const char *conf, const struct kd_build_opts *o,
+		   struct kd_build_settings *s, int want)
+{
+	kd_buildconf_free(&f->c);
+	assert_int_equal(parse(f, conf), 0);
+	assert_int_equal(kd_build_settle(o, &f->c, s), want);
+}
+
+static void test_settle(void **state)
+{
+	struct fixture *f = *state;
+	const char *adds[] = { "flag_mod", NULL }, *sets[] = { "dm", NULL };
+	struct kd_build_settings s;
+	struct kd_build_opts o;
+
+	/* the defaults: host-only for this machine, generic for a root */
+	kd_build_opts_init(&o);
+	settle(f, "", &o, &s, 0);
+	assert_true(s.host_only);
+	assert_false(s.generic);
+	assert_int_equal(s.shape.compress, KD_COMPRESS_ZSTD);
+	assert_false(s.shape.has_level);
+	kd_build_settings_free(&s);
+	o.db.root = f->root;
+	settle(f, "", &o, &s, 0);
+	assert_false(s.host_only);
+	assert_true(s.generic);
+	assert_int_equal(s.shape.microcode, KD_UCODE_INTEL | KD_UCODE_AMD);
+	kd_build_settings_free(&s);
+
+	/* lists: the files' first, then the options'; "generic" is --generic */
+	o.adds = adds;
+	o.sets = sets;
+	settle(f, "sets = generic storage\nadd = conf_mod\nomit = x\n", &o, &s, 0);
+	assert_true(s.generic);
+	assert_int_equal(s.sets.n, 2);
+	assert_string_equal(s.sets.v[0], "storage");
+	assert_string_equal(s.sets.v[1], "dm");
+	assert_int_equal(s.adds.n, 2);
+	assert_int_equal(s.n_conf_adds, 1);
+	assert_string_equal(s.adds.v[1], "flag_mod");
+	assert_int_equal(s.omits.n, 1);
+	kd_build_settings_free(&s);
+
+	/* scalars: an option wins */
+	kd_build_opts_init(&o);
+	o.db.root = f->root;
+	o.root_default = "LABEL=flag";
+	o.root_timeout = 0;
+	settle(f, "default_root = /dev/conf\nroot_timeout = 7\ncmdline = quiet\n", &o, &s, 0);
+	assert_string_equal(s.root_default, "LABEL=flag");
+	assert_int_equal(s.root_timeout, 0);
+	assert_string_equal(s.cmdline, "quiet");
+	kd_build_settings_free(&s);
+
+	/* the files' level was for their compressor: another --compress drops it */
+	o.compress = "xz";
+	settle(f, "compress = zstd\nlevel = 19\n", &o, &s, 0);
+	assert_int_equal(s.shape.compress, KD_COMPRESS_XZ);
+	assert_false(s.shape.has_level);
+	kd_build_settings_free(&s);
+	o.compress = NULL;
+	settle(f, "compress = zstd\nlevel = 19\n", &o, &s, 0);
+	assert_true(s.shape.has_level);
+	assert_int_equal(s.shape.level, 19);
+	kd_build_settings_free(&s);
+	settle(f, "compress = xz\nlevel = 19\n", &o, &s, -EINVAL); /* xz: 0 to 9 */
+	kd_build_settings_free(&s);
+
+	/* --format cpio: the files' compress and microcode give way, the options' not */
+	o.format = "cpio";
+	settle(f, "compress = xz\nmicrocode = all\n", &o, &s, 0);
+	assert_int_equal(s.shape.format, KD_FORMAT_CPIO);
+	assert_int_equal(s.shape.compress, KD_COMPRESS_NONE);
+	assert_int_equal(s.shape.microcode, 0);
+	kd_build_settings_free(&s);
+	o.microcode = "all";
+	settle(f, "", &o, &s, -EINVAL);
+	kd_build_settings_free(&s);
+
+	/* hostonly = yes, unless --generic */
+	kd_build_opts_init(&o);
+	o.db.root = f->root;
+	settle(f, "hostonly = yes\n", &o, &s, 0);
+	assert_true(s.host_only);
+	kd_build_settings_free(&s);
+	o.generic = true;
+	settle(f, "hostonly = yes\n", &o, &s, 0);
+	assert_false(s.host_only);
+	assert_true(s.generic);
+	kd_build_settings_free(&s);
+}
+
+/* kd_build from C, as a distribution's hook or an embedded build would call it. */
+static void test_kd_build(void **state)
+{
+	struct fixture *f = *state;
+	char sets[128], init[128], out[128], conf[128];
+	const char *conf_dirs[] = { conf, NULL }, *sets_dirs[] = { sets, NULL };
+	const char *adds[] = { "c", NULL };
+	struct kd_build_opts o;
+	struct seen s;
+
+	make_tree(f);
+	snprintf(sets, sizeof(sets), "%s/sets", f->root);
+	snprintf(init, sizeof(init), "%s/init-bin", f->root);
+	snprintf(out, sizeof(out), "%s/initrd.img", f->root);
+	snprintf(conf, sizeof(conf), "%s/etc/modprobe.d", f->root);
+	put(f, "etc/kindling.conf", "add = b\nroot_timeout = 4\n");
+	kd_build_opts_init(&o);
+	o.db = (struct kd_ctx_opts){ .root = f->root, .kver = "9.9.9", .conf_dirs = conf_dirs,
+				     .log = f->logger };
+	o.output = out;
+	o.init = init;
+	o.sets_dirs = sets_dirs;
+	o.adds = adds;
+	o.generic = true;
+	assert_int_equal(kd_build(&o), 0);
+	read_plan(f, &s);
+	assert_string_equal(s.mods, "abc"); /* --generic's a, the file's b, the option's c */
+	assert_int_equal(s.timeout, 4);
+	/* the output is there: refused without force, exit code 1 */
+	assert_int_equal(kd_build_exit(kd_build(&o)), 1);
+	o.force = true;
+	o.compress = "rar";
+	assert_int_equal(kd_build_exit(kd_build(&o)), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -371,6 +498,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_files_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_file_and_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_settle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kd_build, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

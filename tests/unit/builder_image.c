@@ -26,7 +26,6 @@
 #include <zstd.h>
 
 #include "builder_test.h"
-#include "moddb/internal.h"
 #include "fake_ko.h"
 #include "common/plan.h"
 
@@ -429,10 +428,9 @@ static void test_command(void **state)
 
 /* ---- the codecs ----------------------------------------------------------- */
 
-/* The codec tests' messages, captured (kd_ctx's fields are ctx.h's). */
+/* The codec and output tests' messages, captured. */
 static struct kd_str codec_log;
-static struct kd_ctx codec_ctx = { .log.fn = capture, .log.data = &codec_log,
-				   .log.prio = KD_LOG_DEBUG };
+static const struct kd_log codec_logger = { capture, &codec_log, KD_LOG_DEBUG };
 
 struct membuf {
 	unsigned char *p;
@@ -483,7 +481,7 @@ static void compress_mem(enum kd_compress c, const int *level, unsigned threads,
 	size_t half = n / 3;
 
 	memset(out, 0, sizeof(*out));
-	assert_int_equal(kd_zsink_open(&s, kd_ctx_log(&codec_ctx), "mem", c, level, threads, mem_emit, out), 0);
+	assert_int_equal(kd_zsink_open(&s, &codec_logger, "mem", c, level, threads, mem_emit, out), 0);
 	/* in two writes of uneven size, as libarchive hands them over */
 	assert_int_equal(kd_zsink_write(&s, in, half), 0);
 	assert_int_equal(kd_zsink_write(&s, in + half, n - half), 0);
@@ -512,7 +510,7 @@ static void round_trip(enum kd_compress c, enum kd_img_comp want, const int *lev
 		/* followed by zero padding and more: used must stop at its end */
 		a.p = realloc(a.p, a.n + 8);
 		memset(a.p + a.n, 0, 8);
-		assert_int_equal(kd_img_decode(kd_ctx_log(&codec_ctx), "mem", want, a.p, a.n + (want == KD_IMG_LZ4 ? 0 : 8),
+		assert_int_equal(kd_img_decode(&codec_logger, "mem", want, a.p, a.n + (want == KD_IMG_LZ4 ? 0 : 8),
 					       n + 1, &dec, &used), 0);
 		assert_int_equal(used, a.n);
 		assert_int_equal(dec.size, n);
@@ -600,7 +598,7 @@ static void test_levels(void **state)
 	assert_int_equal(kd_compress_parse("bzip2", &c), -EINVAL);
 	assert_string_equal(kd_compress_name(KD_COMPRESS_XZ), "xz");
 	/* the sink refuses it too */
-	assert_int_equal(kd_zsink_open(&s, kd_ctx_log(&codec_ctx), "out.img", KD_COMPRESS_XZ, &bad, 1,
+	assert_int_equal(kd_zsink_open(&s, &codec_logger, "out.img", KD_COMPRESS_XZ, &bad, 1,
 				       mem_emit, &m), -EINVAL);
 	assert_non_null(strstr(codec_log.s, "out.img: level 10: xz takes levels 0 to 9"));
 	kd_zsink_free(&s);
@@ -616,7 +614,7 @@ static void test_emit_failure(void **state)
 	int err;
 
 	(void)state;
-	assert_int_equal(kd_zsink_open(&s, kd_ctx_log(&codec_ctx), "mem", KD_COMPRESS_GZIP, NULL, 1, mem_emit, &m), 0);
+	assert_int_equal(kd_zsink_open(&s, &codec_logger, "mem", KD_COMPRESS_GZIP, NULL, 1, mem_emit, &m), 0);
 	err = kd_zsink_write(&s, in, 4u << 20);
 	if (err == 0)
 		err = kd_zsink_finish(&s);
@@ -877,7 +875,7 @@ static void test_output(void **state)
 	char tmp[256];
 
 	/* committed: the bytes, mode 0600, nothing else */
-	assert_int_equal(kd_output_open(kd_ctx_log(&codec_ctx), &o, f->out, false), 0);
+	assert_int_equal(kd_output_open(&codec_logger, &o, f->out, false), 0);
 	assert_int_equal(kd_output_write(&o, "NEW", 3), 0);
 	assert_int_equal(kd_output_commit(&o), 0);
 	kd_output_close(&o);
@@ -886,14 +884,14 @@ static void test_output(void **state)
 	assert_int_equal(sb.st_mode & 07777, 0600);
 	assert_no_temp(f);
 	/* dropped half-way: the old file as it was, nothing left */
-	assert_int_equal(kd_output_open(kd_ctx_log(&codec_ctx), &o, f->out, true), 0);
+	assert_int_equal(kd_output_open(&codec_logger, &o, f->out, true), 0);
 	assert_int_equal(kd_output_write(&o, "HALF", 4), 0);
 	kd_output_close(&o);
 	assert_content(f->out, "NEW");
 	assert_no_temp(f);
 	/* without force, a file that appeared while writing is never replaced */
 	unlink(f->out);
-	assert_int_equal(kd_output_open(kd_ctx_log(&codec_ctx), &o, f->out, false), 0);
+	assert_int_equal(kd_output_open(&codec_logger, &o, f->out, false), 0);
 	assert_int_equal(kd_output_write(&o, "MINE", 4), 0);
 	fake_write(f->out, "THEIRS", 6);
 	assert_int_equal(kd_output_commit(&o), -EEXIST);
@@ -906,7 +904,7 @@ static void test_output(void **state)
 	snprintf(strrchr(tmp, '/'), sizeof(tmp) - (size_t)(strrchr(tmp, '/') - tmp),
 		 "/.initrd.img.kindling-tmp");
 	fake_write(tmp, "STALE", 5);
-	assert_int_equal(kd_output_open(kd_ctx_log(&codec_ctx), &o, f->out, true), 0);
+	assert_int_equal(kd_output_open(&codec_logger, &o, f->out, true), 0);
 	assert_int_equal(access(tmp, F_OK), -1);
 	assert_int_equal(kd_output_write(&o, "FORCED", 6), 0);
 	assert_int_equal(kd_output_commit(&o), 0);
@@ -941,7 +939,7 @@ static void test_output_lock(void **state)
 	}
 	assert_int_equal(read(fds[0], &c, 1), 1);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(kd_output_open(kd_ctx_log(&codec_ctx), &o, f->out, true), 0);
+	assert_int_equal(kd_output_open(&codec_logger, &o, f->out, true), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	/* it returned only once the child let go, 300 ms later */
 	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 250);
@@ -983,7 +981,7 @@ static void test_update_remove_leftover(void **state)
 		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 		    mount("none", "/proc", "tmpfs", 0, NULL) < 0)
 			_exit(2);
-		if (kd_output_open(kd_ctx_log(&codec_ctx), &o, out, true) < 0 ||
+		if (kd_output_open(&codec_logger, &o, out, true) < 0 ||
 		    kd_output_write(&o, "HALF", 4) < 0)
 			_exit(3);
 		raise(SIGKILL);
@@ -999,6 +997,40 @@ static void test_update_remove_leftover(void **state)
 	assert_int_equal(access(tmp, F_OK), -1);
 	assert_int_equal(rmdir(boot), 0); /* nothing else is left */
 	kd_str_free(&codec_log);
+}
+
+/* kindling update builds through kd_build: generic, into ROOT/boot, the
+ * configuration applied; a failed build leaves the image as it was. */
+static void test_update_builds(void **state)
+{
+	struct fixture *f = *state;
+	char dir[160], out[192];
+	char *argv[] = { "update", "-q", "-r", f->root, "-k", "all", NULL };
+	struct kd_img img;
+	struct stat sb;
+	ino_t ino;
+
+	snprintf(dir, sizeof(dir), "%s/etc/kindling/modules-sets", f->root);
+	fake_mkdirs(dir);
+	fake_put(dir, "test.set", "a\n");
+	fake_put(dir, "default.list", "test\n");
+	snprintf(dir, sizeof(dir), "%s/boot", f->root);
+	fake_mkdirs(dir);
+	fake_put(dir, "vmlinuz-9.9.9", "kernel");
+	snprintf(out, sizeof(out), "%s/initrd.img-9.9.9", dir);
+	optind = 0;
+	assert_int_equal(kd_cmd_update(6, argv), 0);
+	assert_int_equal(kd_img_open(NULL, out, 0, &img), 0);
+	kd_img_free(&img);
+	assert_int_equal(stat(out, &sb), 0);
+	ino = sb.st_ino;
+	/* a module the kernel lacks: exit 1, the image untouched */
+	snprintf(dir, sizeof(dir), "%s/etc/kindling.conf", f->root);
+	fake_write(dir, "add = no_such_module\n", 21);
+	optind = 0;
+	assert_int_equal(kd_cmd_update(6, argv), 1);
+	assert_int_equal(stat(out, &sb), 0);
+	assert_int_equal(sb.st_ino, ino);
 }
 
 static void test_microcode_vendor(void **state)
@@ -1040,6 +1072,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_output_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_remove_leftover, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_update_builds, setup, teardown),
 		cmocka_unit_test(test_microcode_vendor),
 	};
 
