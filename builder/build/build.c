@@ -146,12 +146,19 @@ static int want_sets(struct build *b)
 
 	kd_search_path(KD_SEARCH_SETS, b->o->db.root, b->o->sets_dirs, &dirs);
 	err = kd_sets_new(b->ctx, (const char *const *)dirs.v, dirs.n, &b->cache, &sets);
-	if (err == 0 && b->s.generic)
+	if (err < 0)
+		goto out;
+	if (b->s.generic) {
 		err = kd_sets_defaults(sets, &names, &n_names);
+		if (err < 0)
+			goto out;
+	}
+	/* --generic's first, then the sets chosen */
 	for (i = 0; i < n_names && err == 0; i++)
 		err = kd_sets_expand(sets, names[i], &b->w);
 	for (i = 0; i < b->s.sets.n && err == 0; i++)
 		err = kd_sets_expand(sets, b->s.sets.v[i], &b->w);
+out:
 	kd_sets_names_free(names, n_names);
 	kd_sets_free(sets);
 	kd_strv_free(&dirs);

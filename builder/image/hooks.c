@@ -519,16 +519,18 @@ static int put(struct place *p, const char *path, uint32_t mode, const void *dat
 	if (err == -EINVAL)
 		KD_ERR(kd_ctx_log(p->h->ctx), "%s: '%s' is not a path for a file in the image",
 		       p->it->where, path);
-	if (err == 0)
-		err = clash(p, ipath.s, mode, data, size);
-	if (err != 0) {
-		free(owned);
-		goto out;
-	}
+	if (err < 0)
+		goto drop;
+	err = clash(p, ipath.s, mode, data, size);
+	if (err != 0)
+		goto drop; /* 1: the same thing is there */
 	err = kd_entries_add(p->h->e, ipath.s, mode, data, size, owned);
 	if (err == 0)
 		kd_map_put(&p->h->placed, ipath.s, 1);
-out:
+	kd_str_free(&ipath);
+	return err;
+drop:
+	free(owned);
 	kd_str_free(&ipath);
 	return err < 0 ? err : 0;
 }
@@ -740,13 +742,20 @@ static int put_binary(struct place *p, const char *name, bool optional, int dept
 	if (err == -ENOENT)
 		KD_ERR(kd_ctx_log(p->h->ctx), "%s: binary %s cannot be added without its libraries",
 		       p->it->where, path.s);
-	for (size_t i = 0; i < d.paths.n && err == 0; i++)
+	if (err < 0)
+		goto out;
+	for (size_t i = 0; i < d.paths.n; i++) {
 		err = put_host_file(p, d.paths.v[i], NULL);
-	if (err == 0 && d.not_elf)
+		if (err < 0)
+			goto out;
+	}
+	if (d.not_elf) {
 		err = put_shebang(p, path.s, depth);
-	if (err == 0)
-		KD_DBG(kd_ctx_log(p->h->ctx), "%s: %s with %zu libraries", p->it->where, path.s,
-		       d.paths.n);
+		if (err < 0)
+			goto out;
+	}
+	KD_DBG(kd_ctx_log(p->h->ctx), "%s: %s with %zu libraries", p->it->where, path.s,
+	       d.paths.n);
 out:
 	kd_libdeps_free(&d);
 	kd_str_free(&path);

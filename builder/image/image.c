@@ -382,10 +382,13 @@ int kd_image_write_entries(struct kd_ctx *ctx, struct kd_entries *e,
 	v = kd_entries_sorted(e, &n);
 	st->n_entries = n;
 	err = kd_output_open(kd_ctx_log(ctx), &out, o->output, o->force);
-	if (err == 0)
-		err = write_out(ctx, v, n, o, &out, st);
-	if (err == 0)
-		err = kd_output_commit(&out);
+	if (err < 0)
+		goto out;
+	err = write_out(ctx, v, n, o, &out, st);
+	if (err < 0)
+		goto out;
+	err = kd_output_commit(&out);
+out:
 	kd_output_close(&out);
 	free(v);
 	return err;
