@@ -616,13 +616,13 @@ static int craft_opts(const struct build_args *a, struct kd_image_opts *o)
 		return 2;
 	}
 	if (o->format != KD_FORMAT_IMAGE && a->compress && !a->compress_from_conf &&
-	    o->compress != KD_COMPRESS_NONE) {
+	    o->compress != KD_CODEC_NONE) {
 		fprintf(stderr, "kindling build: --format %s is never compressed: drop "
 			"--compress %s\n", a->format, a->compress);
 		return 2;
 	}
 	if (o->format != KD_FORMAT_IMAGE)
-		o->compress = KD_COMPRESS_NONE;
+		o->compress = KD_CODEC_NONE;
 	/* the files' level is for the files' compressor, not another flag's */
 	if (a->level_from_conf && a->compress && !a->compress_from_conf)
 		conf_level_dropped = true;

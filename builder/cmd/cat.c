@@ -31,7 +31,7 @@ static int find_in_segment(const struct kd_log *log, const struct kd_img_segment
 	struct kd_cpio_entry e;
 	int r;
 
-	kd_cpio_init(&it, log, s->label, s->data, s->size, s->comp == KD_IMG_CPIO);
+	kd_cpio_init(&it, log, s->label, s->data, s->size, s->codec == KD_CODEC_NONE);
 	while ((r = kd_cpio_next(&it, &e)) > 0) {
 		if (strcmp(kd_cpio_path(e.name), want) != 0)
 			continue;
@@ -51,7 +51,7 @@ static void resolve_hardlink(const struct kd_log *log, struct found *f)
 	if (!S_ISREG(f->e.mode) || f->e.nlink < 2 || f->e.size != 0)
 		return;
 	kd_cpio_init(&it, log, f->seg->label, f->seg->data, f->seg->size,
-		     f->seg->comp == KD_IMG_CPIO);
+		     f->seg->codec == KD_CODEC_NONE);
 	while (kd_cpio_next(&it, &e) > 0)
 		if (e.ino == f->e.ino && e.devmajor == f->e.devmajor &&
 		    e.devminor == f->e.devminor && S_ISREG(e.mode) && e.size > 0)

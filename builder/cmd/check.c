@@ -174,29 +174,13 @@ static int module_bytes(struct check *c, uint32_t i, struct kd_buf *out, const v
 			size_t *size)
 {
 	const struct kd_cpio_entry *e = module_entry(c, i);
-	const char *path = kp_str(c->p, c->p->modules[i].path);
 
 	out->data = NULL;
 	if (e == NULL)
 		return -ENOENT;
-	*data = e->data;
-	*size = e->size;
-	switch (kd_codec_detect(e->data, e->size)) {
-	case KD_CODEC_NONE:
-		return 0;
-	case KD_CODEC_XZ:
-		if (kd_unxz(kd_ctx_log(c->ctx), path, e->data, e->size, out) < 0)
-			return -EINVAL;
-		break;
-	case KD_CODEC_ZSTD:
-		if (kd_unzstd(kd_ctx_log(c->ctx), path, e->data, e->size, out) < 0)
-			return -EINVAL;
-		break;
-	case KD_CODEC_GZIP:
-		if (kd_ungzip(kd_ctx_log(c->ctx), path, e->data, e->size, out) < 0)
-			return -EINVAL;
-		break;
-	}
+	if (kd_module_decode(kd_ctx_log(c->ctx), kp_str(c->p, c->p->modules[i].path), e->data,
+			     e->size, out) < 0)
+		return -EINVAL;
 	*data = out->data;
 	*size = out->size;
 	return 0;

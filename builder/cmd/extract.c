@@ -365,7 +365,7 @@ static int extract_segment(struct xtract *x, const struct kd_img_segment *s)
 
 	size_t archive = 0;
 
-	kd_cpio_init(&it, x->log, s->label, s->data, s->size, s->comp == KD_IMG_CPIO);
+	kd_cpio_init(&it, x->log, s->label, s->data, s->size, s->codec == KD_CODEC_NONE);
 	x->n_links = 0;
 	while ((r = kd_cpio_next(&it, &e)) > 0) {
 		/* like the kernel, hard links join only within one archive */

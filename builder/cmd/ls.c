@@ -32,7 +32,7 @@ static void print_segments(const char *path, const struct kd_img *img)
 		const struct kd_img_segment *s = &img->segs[i];
 
 		printf("%-8zu %-10llu %-11s %10llu %10zu %8zu\n", i + 1,
-		       (unsigned long long)s->offset, kd_img_comp_name(s->comp),
+		       (unsigned long long)s->offset, kd_img_segment_format(s),
 		       (unsigned long long)s->in_size, s->size, s->n_entries);
 	}
 }
@@ -70,8 +70,8 @@ static int list_segment(const struct kd_log *log, const struct kd_img_segment *s
 	int r;
 
 	printf("\nsegment %zu (%s at offset %llu):\n", s->index + 1,
-	       kd_img_comp_name(s->comp), (unsigned long long)s->offset);
-	kd_cpio_init(&it, log, s->label, s->data, s->size, s->comp == KD_IMG_CPIO);
+	       kd_img_segment_format(s), (unsigned long long)s->offset);
+	kd_cpio_init(&it, log, s->label, s->data, s->size, s->codec == KD_CODEC_NONE);
 	while ((r = kd_cpio_next(&it, &e)) > 0) {
 		print_entry(&e, lng);
 		/* KP_PLAN_PATH without its leading '/' */

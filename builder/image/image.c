@@ -220,7 +220,7 @@ static int write_microcode(struct kd_ctx *ctx, struct kd_output *out,
 	if (err == 0 && early.n > 0)
 		err = finish_entries(&early);
 	if (err == 0 && early.n > 0) {
-		err = kd_zsink_open(&s, kd_ctx_log(ctx), o->output, KD_COMPRESS_NONE, NULL, 1,
+		err = kd_zsink_open(&s, kd_ctx_log(ctx), o->output, KD_CODEC_NONE, NULL, 1,
 				    kd_output_write, out);
 		if (err == 0)
 			err = write_archive(ctx, &early, &s, o->mtime);
@@ -415,12 +415,12 @@ static int write_list(struct kd_ctx *ctx, const struct kd_entries *e,
 #define SMALL_ARCHIVE (16u << 20)
 #define SMALL_ZSTD_LEVEL 6
 
-static const int *default_level(const struct kd_entries *e, enum kd_compress comp)
+static const int *default_level(const struct kd_entries *e, enum kd_codec comp)
 {
 	static const int small = SMALL_ZSTD_LEVEL;
 	unsigned long long bytes = 0;
 
-	if (comp != KD_COMPRESS_ZSTD)
+	if (comp != KD_CODEC_ZSTD)
 		return NULL;
 	for (size_t i = 0; i < e->n; i++)
 		bytes += e->v[i].size;
@@ -431,7 +431,7 @@ int kd_image_write_entries(struct kd_ctx *ctx, struct kd_entries *e,
 			   const struct kd_image_opts *o, struct kd_image_stats *st)
 {
 	struct kd_image_stats local = { 0 };
-	enum kd_compress comp = o->format == KD_FORMAT_IMAGE ? o->compress : KD_COMPRESS_NONE;
+	enum kd_codec comp = o->format == KD_FORMAT_IMAGE ? o->compress : KD_CODEC_NONE;
 	struct kd_output out = { .fd = -1, .dirfd = -1 };
 	struct kd_zsink s = { 0 };
 	int err;

@@ -70,7 +70,7 @@ int kd_imgfiles_open(const struct kd_log *log, const char *path, struct kd_imgfi
 		struct kd_cpio_entry e;
 		int r;
 
-		kd_cpio_init(&it, log, s->label, s->data, s->size, s->comp == KD_IMG_CPIO);
+		kd_cpio_init(&it, log, s->label, s->data, s->size, s->codec == KD_CODEC_NONE);
 		while ((r = kd_cpio_next(&it, &e)) > 0 && err == 0)
 			err = add_entry(f, &e);
 		if (err == -ENOMEM)

@@ -41,13 +41,13 @@ const char *kd_cpio_path(const char *name);
 /* "drwxr-xr-x" */
 void kd_cpio_mode_string(uint32_t mode, char out[11]);
 
-/* ---- imgread.c, imgdecode.c: the segments of any initramfs ------------- */
+/* ---- imgread.c: the segments of any initramfs --------------------------- */
 #define KD_IMG_MAX_DECODED ((uint64_t)2 << 30) /* all segments, decoded */
 struct kd_img_segment {
 	size_t index;               /* 0 for the first */
 	uint64_t offset;            /* where it starts in the image */
 	uint64_t in_size;           /* bytes it takes in the image */
-	enum kd_img_comp comp;      /* KD_IMG_CPIO: not compressed */
+	enum kd_codec codec;        /* KD_CODEC_NONE: a cpio archive as it is */
 	const unsigned char *data;  /* its cpio bytes: in the image, or owned */
 	size_t size;
 	unsigned char *owned;       /* decoded bytes */
@@ -75,6 +75,8 @@ void kd_img_iter_init(struct kd_img_iter *it, const struct kd_log *log, const ch
 /* 1: a segment, decoded and its entries validated; 0: end; <0: error. */
 int kd_img_next(struct kd_img_iter *it, struct kd_img_segment *seg);
 void kd_img_segment_free(struct kd_img_segment *seg);
+/* What the segment is: "cpio" (not compressed), "zstd", "xz", ... */
+const char *kd_img_segment_format(const struct kd_img_segment *seg);
 /* Every segment of an image in memory (or read from path). */
 int kd_img_parse(const struct kd_log *log, const char *name, const void *buf, size_t size,
 		 uint64_t max_decoded, struct kd_img *img);

@@ -397,11 +397,11 @@ static void test_img_each_compression(void **state)
 {
 	struct kd_str cpio = { 0 };
 	struct {
-		enum kd_img_comp comp;
+		enum kd_codec comp;
 		struct kd_buf (*make)(const void *, size_t);
 	} cases[] = {
-		{ KD_IMG_GZIP, gz }, { KD_IMG_ZSTD, zst }, { KD_IMG_LZ4, lz4l },
-		{ KD_IMG_BZIP2, bz },
+		{ KD_CODEC_GZIP, gz }, { KD_CODEC_ZSTD, zst }, { KD_CODEC_LZ4, lz4l },
+		{ KD_CODEC_BZIP2, bz },
 	};
 
 	(void)state;
@@ -416,8 +416,8 @@ static void test_img_each_compression(void **state)
 			add_buf(&t->a, xz(cpio.s, cpio.len, i == 5));
 		assert_int_equal(parse(t, &t->a, 0, &img), 0);
 		assert_int_equal(img.n_segs, 1);
-		assert_int_equal(img.segs[0].comp, i < 4 ? cases[i].comp :
-				 i == 5 ? KD_IMG_LZMA : KD_IMG_XZ);
+		assert_int_equal(img.segs[0].codec, i < 4 ? cases[i].comp :
+				 i == 5 ? KD_CODEC_LZMA : KD_CODEC_XZ);
 		assert_int_equal(img.segs[0].n_entries, 4);
 		assert_int_equal(img.segs[0].size, cpio.len);
 		assert_memory_equal(img.segs[0].data, cpio.s, cpio.len);
@@ -453,9 +453,9 @@ static void test_img_concatenated(void **state)
 	struct t *t = t_new();
 	struct kd_img img;
 	size_t off[8], n = 0;
-	static const enum kd_img_comp want[8] = {
-		KD_IMG_CPIO, KD_IMG_GZIP, KD_IMG_ZSTD, KD_IMG_XZ, KD_IMG_LZ4, KD_IMG_BZIP2,
-		KD_IMG_LZMA, KD_IMG_CPIO,
+	static const enum kd_codec want[8] = {
+		KD_CODEC_NONE, KD_CODEC_GZIP, KD_CODEC_ZSTD, KD_CODEC_XZ, KD_CODEC_LZ4, KD_CODEC_BZIP2,
+		KD_CODEC_LZMA, KD_CODEC_NONE,
 	};
 
 	(void)state;
@@ -489,7 +489,7 @@ static void test_img_concatenated(void **state)
 	assert_int_equal(img.n_segs, 8);
 	for (size_t i = 0; i < 8; i++) {
 		assert_int_equal(img.segs[i].offset, off[i]);
-		assert_int_equal(img.segs[i].comp, want[i]);
+		assert_int_equal(img.segs[i].codec, want[i]);
 		assert_int_equal(img.segs[i].n_entries, i == 0 ? 1 : 4);
 	}
 	assert_int_equal(img.segs[0].in_size, early.len);
