@@ -637,7 +637,7 @@ int kd_cmd_check(int argc, char **argv)
 	c.root = c.cli.opts.root ? c.cli.opts.root : "";
 	if (kd_imgfiles_open(&log, c.image, &c.f) < 0)
 		return 2;
-	if (kd_imgfiles_need_plan(&log, &c.f) < 0) {
+	if (kd_imgfiles_plan(&log, &c.f) < 0) {
 		kd_imgfiles_free(&c.f);
 		return 2;
 	}

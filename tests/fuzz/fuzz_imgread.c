@@ -60,7 +60,7 @@ static void walk_entries(const struct kd_log *log, const struct kd_img_segment *
 	size_t n = 0;
 	char mode[11];
 
-	kd_cpio_init(&it, log, seg->label, seg->data, seg->size, seg->codec == KD_CODEC_NONE);
+	kd_img_segment_entries(&it, log, seg);
 	while (kd_cpio_next(&it, &e) > 0) {
 		kd_cpio_mode_string(e.mode, mode);
 		/* read the name and the data's ends: ASan checks they are in bounds */
