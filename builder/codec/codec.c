@@ -85,14 +85,14 @@ int kd_dec_room(struct kd_dec *d)
 
 int kd_dec_reserve(struct kd_dec *d, size_t n)
 {
-	size_t cap = d->cap ? d->cap : d->hint;
+	size_t cap = d->cap ? d->cap * 2 : d->hint;
 
 	if (d->size > d->max)
 		return kd_dec_too_big(d);
 	if (d->cap - d->size >= n)
 		return 0;
 	if (cap < d->size + n)
-		cap = d->cap * 2 > d->size + n ? d->cap * 2 : d->size + n;
+		cap = d->size + n;
 	if (cap > d->max + n)
 		cap = d->max + n;
 	grow(d, cap);
@@ -167,7 +167,7 @@ static int decode(struct kd_dec *d, enum kd_codec codec, struct kd_buf *out, siz
 	if (d->max > SIZE_MAX / 4)
 		d->max = SIZE_MAX / 4; /* room for the arithmetic on it */
 	d->codec = c->name;
-	/* compressed data is rarely less than a quarter of what it decodes to */
+	/* a first guess (modules compress about 4:1); the output doubles when short */
 	d->hint = n > d->max / 4 ? d->max : n * 4;
 	if (d->hint < (64u << 10))
 		d->hint = 64u << 10;
