@@ -51,13 +51,18 @@ int kd_cli_option(struct kd_cli *cli, int opt, const char *arg)
 	return 0;
 }
 
-int kd_cli_open(struct kd_cli *cli, struct kd_ctx **ctx)
+const struct kd_ctx_opts *kd_cli_ctx_opts(struct kd_cli *cli)
 {
 	static const int prio[] = { KD_LOG_ERR, KD_LOG_WARN, KD_LOG_INFO, KD_LOG_DEBUG };
 	int v = cli->verbosity > 3 ? 3 : cli->verbosity;
 
 	cli->opts.log = KD_LOG_STDERR(prio[v]);
-	return kd_ctx_new(&cli->opts, ctx);
+	return &cli->opts;
+}
+
+int kd_cli_open(struct kd_cli *cli, struct kd_ctx **ctx)
+{
+	return kd_ctx_new(kd_cli_ctx_opts(cli), ctx);
 }
 
 int kd_cli_parse_plain(struct kd_cli *cli, int argc, char **argv,

@@ -39,6 +39,9 @@ void kd_cli_init(struct kd_cli *cli, const char *prog);
 int kd_cli_option(struct kd_cli *cli, int opt, const char *arg);
 /* Create the context (database and modprobe.d loaded); prints errors. */
 int kd_cli_open(struct kd_cli *cli, struct kd_ctx **ctx);
+/* The options kd_cli_open creates it with (the logger verbosity asks for),
+ * for a library call that creates the context itself. */
+const struct kd_ctx_opts *kd_cli_ctx_opts(struct kd_cli *cli);
 /* For commands with only the common options and at least one argument:
  * -1 to go on (arguments from optind), else the exit code to return. */
 int kd_cli_parse_plain(struct kd_cli *cli, int argc, char **argv, void (*usage)(FILE *f));
