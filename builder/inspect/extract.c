@@ -187,10 +187,13 @@ static int link_to_first(struct xtract *x, const struct link_rec *l, int dirfd,
 	int olddir, fd, err;
 
 	err = split(x, l->name, buf, comps, &n);
-	if (err == 0 && n > 0)
-		err = walk(x, l->name, comps, n, &olddir);
-	if (err < 0 || n == 0)
-		return err < 0 ? err : fail(x, name, "hard link to the root", EINVAL);
+	if (err < 0)
+		return err;
+	if (n == 0)
+		return fail(x, name, "hard link to the root", EINVAL);
+	err = walk(x, l->name, comps, n, &olddir);
+	if (err < 0)
+		return err;
 	if (linkat(olddir, comps[n - 1], dirfd, leaf, 0) < 0)
 		err = fail(x, name, "cannot create the hard link", errno);
 	if (olddir != x->root_fd)
@@ -218,17 +221,24 @@ static int put_file(struct xtract *x, const struct kd_cpio_entry *e, int dirfd,
 			return fail(x, e->name, "cannot create", errno);
 	}
 	err = kd_write_all(fd, e->data, e->size);
-	if (err < 0)
+	if (err < 0) {
 		err = fail(x, e->name, "cannot write", -err);
+		goto out;
+	}
 	/* chown first: it clears set-id bits */
-	if (err == 0 && x->privileged && fchown(fd, e->uid, e->gid) < 0)
+	if (x->privileged && fchown(fd, e->uid, e->gid) < 0) {
 		err = fail(x, e->name, "cannot set the owner", errno);
-	if (err == 0 && fchmod(fd, e->mode & 07777) < 0)
+		goto out;
+	}
+	if (fchmod(fd, e->mode & 07777) < 0) {
 		err = fail(x, e->name, "cannot set the mode", errno);
+		goto out;
+	}
+	if (!l && e->nlink >= 2)
+		add_link(x, e);
+out:
 	set_times(dirfd, leaf, fd, e->mtime);
 	close(fd);
-	if (err == 0 && !l && e->nlink >= 2)
-		add_link(x, e);
 	return err;
 }
 
@@ -245,7 +255,7 @@ static int put_dir(struct xtract *x, const struct kd_cpio_entry *e, int dirfd,
 		return fail(x, e->name, "cannot open the directory", errno);
 	if (x->privileged && fchown(fd, e->uid, e->gid) < 0)
 		err = fail(x, e->name, "cannot set the owner", errno);
-	if (err == 0 && fchmod(fd, mode) < 0)
+	else if (fchmod(fd, mode) < 0)
 		err = fail(x, e->name, "cannot set the mode", errno);
 	close(fd);
 	return err;
@@ -344,16 +354,18 @@ static int extract_segment(struct xtract *x, const struct kd_img_segment *s)
 
 static int open_root(const struct kd_log *log, const char *dir)
 {
-	int fd;
+	int fd, err;
 
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		KD_ERR(log, "%s: cannot create: %s", dir, strerror(errno));
-		return -errno;
+		err = -errno;
+		KD_ERR(log, "%s: cannot create: %s", dir, strerror(-err));
+		return err;
 	}
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
-		KD_ERR(log, "%s: cannot open: %s", dir, strerror(errno));
-		return -errno;
+		err = -errno;
+		KD_ERR(log, "%s: cannot open: %s", dir, strerror(-err));
+		return err;
 	}
 	return fd;
 }
@@ -365,7 +377,7 @@ int kd_extract(const struct kd_log *log, const char *image, const char *dir,
 			    .count = out };
 	struct kd_img img;
 	mode_t old_umask;
-	int err = 0;
+	int err;
 
 	memset(out, 0, sizeof(*out));
 	err = kd_img_open(log, image, 0, &img);
@@ -377,8 +389,11 @@ int kd_extract(const struct kd_log *log, const char *image, const char *dir,
 		return x.root_fd;
 	}
 	old_umask = umask(0); /* modes come from the archive */
-	for (size_t i = 0; i < img.n_segs && err == 0; i++)
+	for (size_t i = 0; i < img.n_segs; i++) {
 		err = extract_segment(&x, &img.segs[i]);
+		if (err < 0)
+			break; /* cannot happen: kd_img_open validated every entry */
+	}
 	umask(old_umask);
 	close(x.root_fd);
 	free(x.links);
