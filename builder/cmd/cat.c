@@ -43,13 +43,9 @@ static int cat_entry(const char *image, const char *path)
 
 int kd_cmd_cat(int argc, char **argv)
 {
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		usage(stdout);
-		return 0;
-	}
-	if (argc != 3) {
-		usage(stderr);
-		return 2;
-	}
+	int rc = kd_cli_parse_fixed(argc, argv, 2, usage);
+
+	if (rc >= 0)
+		return rc;
 	return cat_entry(argv[1], argv[2]);
 }

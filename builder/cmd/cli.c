@@ -89,3 +89,16 @@ int kd_cli_parse_plain(struct kd_cli *cli, int argc, char **argv,
 	}
 	return -1;
 }
+
+int kd_cli_parse_fixed(int argc, char **argv, int n, void (*usage)(FILE *f))
+{
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc != n + 1) {
+		usage(stderr);
+		return 2;
+	}
+	return -1;
+}

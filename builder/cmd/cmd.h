@@ -45,6 +45,9 @@ const struct kd_ctx_opts *kd_cli_ctx_opts(struct kd_cli *cli);
 /* For commands with only the common options and at least one argument:
  * -1 to go on (arguments from optind), else the exit code to return. */
 int kd_cli_parse_plain(struct kd_cli *cli, int argc, char **argv, void (*usage)(FILE *f));
+/* For commands of exactly n arguments and no option but -h/--help: -1 to go
+ * on (the arguments are argv[1..n]), else the exit code to return. */
+int kd_cli_parse_fixed(int argc, char **argv, int n, void (*usage)(FILE *f));
 
 /* ---- cmd_*.c: one file per subcommand; main.c dispatches ---------------
  * Each takes argv as given after the subcommand name (argv[0] is the

@@ -2,7 +2,6 @@
 /* kindling extract IMAGE DIR: every entry of an initramfs under DIR, safely
  * (inspect/extract.c). */
 #include <stdio.h>
-#include <string.h>
 
 #include "cmd/cmd.h"
 #include "inspect/inspect.h"
@@ -19,16 +18,11 @@ static void usage(FILE *f)
 int kd_cmd_extract(int argc, char **argv)
 {
 	const struct kd_log log = KD_LOG_STDERR(KD_LOG_WARN);
+	int rc = kd_cli_parse_fixed(argc, argv, 2, usage);
 	struct kd_extract x;
 
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		usage(stdout);
-		return 0;
-	}
-	if (argc != 3) {
-		usage(stderr);
-		return 2;
-	}
+	if (rc >= 0)
+		return rc;
 	if (kd_extract(&log, argv[1], argv[2], &x) < 0)
 		return 1;
 	if (x.refused || x.failed) {
