@@ -47,10 +47,11 @@ PKGS = libarchive libzstd liblzma libelf zlib liblz4
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lbz2 -lpthread
 
-# builder/ in its layers, lower first (tests/layout.sh checks the includes):
+# builder/ in its layers, lower first (tests/layout/check.sh checks them):
 # base < codec < moddb < detect, plan < image < build < cmd; inspect needs
-# only base and codec.  main.c is the command line's entry point.
-BUILDER_DIRS = base codec moddb detect plan inspect image build cmd
+# only base and codec; verify (check's engine) base, codec, moddb, detect and
+# inspect.  main.c is the command line's entry point.
+BUILDER_DIRS = base codec moddb detect plan inspect verify image build cmd
 BUILDER_SRC = $(sort $(wildcard $(BUILDER_DIRS:%=builder/%/*.c)))
 BUILDER_OBJ = $(BUILDER_SRC:%.c=$(BUILD)/obj/%.o)
 # -MMD -MP: each object depends on exactly the headers it includes.

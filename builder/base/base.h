@@ -157,6 +157,8 @@ void kd_lines_log(const struct kd_lines *l, const struct kd_log *log, int prio,
 /* Read a whole regular file; appends a NUL not counted in size.  -ENOENT is
  * not logged (the caller knows whether a missing file matters). */
 int kd_read_file(const struct kd_log *log, const char *path, struct kd_buf *out);
+/* Write all n bytes to fd (retrying short writes and EINTR): 0 or -errno. */
+int kd_write_all(int fd, const void *buf, size_t n);
 
 /* ---- pool.c: a thread pool for independent work items ----------------------- */
 typedef int (*kd_work_fn)(void *data, size_t i);

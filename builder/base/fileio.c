@@ -52,3 +52,20 @@ int kd_read_file(const struct kd_log *log, const char *path, struct kd_buf *out)
 	return 0;
 }
 
+
+int kd_write_all(int fd, const void *buf, size_t n)
+{
+	const unsigned char *p = buf;
+
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}

@@ -99,14 +99,14 @@ static int compression(const struct kd_build_opts *o, const struct kd_buildconf 
 	bool level_from_conf = o->level < 0 && c->level >= 0;
 	char msg[128];
 
-	shape->compress = KD_COMPRESS_ZSTD;
+	shape->compress = KD_CODEC_ZSTD;
 	if (comp && kd_compress_parse(comp, &shape->compress) < 0)
 		return bad("--compress %s: expected zstd, xz, gzip, lz4 or none", comp);
 	if (shape->format != KD_FORMAT_IMAGE) {
-		if (o->compress && shape->compress != KD_COMPRESS_NONE)
+		if (o->compress && shape->compress != KD_CODEC_NONE)
 			return bad("--format %s is never compressed: drop --compress %s",
 				   o->format, o->compress);
-		shape->compress = KD_COMPRESS_NONE;
+		shape->compress = KD_CODEC_NONE;
 		return 0; /* never compressed: no level */
 	}
 	shape->level = o->level >= 0 ? o->level : c->level;

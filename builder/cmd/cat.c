@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* kindling cat: one entry's data from any initramfs, on stdout. */
-#include <errno.h>
+/* kindling cat IMAGE PATH: one entry's data from any initramfs, on stdout. */
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,99 +17,35 @@ static void usage(FILE *f)
 	      "hard link without data of its own gives its group's data.\n", f);
 }
 
-struct found {
-	const struct kd_img_segment *seg;
-	struct kd_cpio_entry e;
-	bool any;
-};
-
-static int find_in_segment(const struct kd_log *log, const struct kd_img_segment *s,
-			   const char *want, struct found *f)
-{
-	struct kd_cpio_iter it;
-	struct kd_cpio_entry e;
-	int r;
-
-	kd_cpio_init(&it, log, s->label, s->data, s->size, s->comp == KD_IMG_CPIO);
-	while ((r = kd_cpio_next(&it, &e)) > 0) {
-		if (strcmp(kd_cpio_path(e.name), want) != 0)
-			continue;
-		f->seg = s;
-		f->e = e;
-		f->any = true;
-	}
-	return r;
-}
-
-/* newc stores a hard-linked file's data once, in the group's last entry. */
-static void resolve_hardlink(const struct kd_log *log, struct found *f)
-{
-	struct kd_cpio_iter it;
-	struct kd_cpio_entry e;
-
-	if (!S_ISREG(f->e.mode) || f->e.nlink < 2 || f->e.size != 0)
-		return;
-	kd_cpio_init(&it, log, f->seg->label, f->seg->data, f->seg->size,
-		     f->seg->comp == KD_IMG_CPIO);
-	while (kd_cpio_next(&it, &e) > 0)
-		if (e.ino == f->e.ino && e.devmajor == f->e.devmajor &&
-		    e.devminor == f->e.devminor && S_ISREG(e.mode) && e.size > 0)
-			f->e = e;
-}
-
-static int write_all(const unsigned char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(STDOUT_FILENO, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int cat_entry(const char *image, const char *path)
 {
 	const struct kd_log log = KD_LOG_STDERR(KD_LOG_WARN);
-	const char *want = kd_cpio_path(path);
-	struct found f = { 0 };
-	struct kd_img img;
-	int err = 0, rc = 0;
+	const struct kd_cpio_entry *e;
+	struct kd_imgfiles f;
+	int err, rc = 0;
 
-	if (kd_img_open(&log, image, 0, &img) < 0)
+	if (kd_imgfiles_open(&log, image, &f) < 0)
 		return 1;
-	for (size_t i = 0; i < img.n_segs && err == 0; i++)
-		err = find_in_segment(&log, &img.segs[i], want, &f);
-	if (err == 0 && !f.any) {
+	e = kd_imgfiles_contents(&f, path);
+	if (e == NULL) {
 		KD_ERR(&log, "%s: no entry '%s' in the image", image, path);
 		rc = 1;
-	} else if (err == 0 && S_ISDIR(f.e.mode)) {
+	} else if (S_ISDIR(e->mode)) {
 		KD_ERR(&log, "%s: '%s' is a directory", image, path);
 		rc = 1;
-	} else if (err == 0) {
-		resolve_hardlink(&log, &f);
-		err = write_all(f.e.data, f.e.size);
-		if (err < 0)
-			KD_ERR(&log, "%s: writing '%s' to stdout: %s", image, path,
-			       strerror(-err));
+	} else if ((err = kd_write_all(STDOUT_FILENO, e->data, e->size)) < 0) {
+		KD_ERR(&log, "%s: writing '%s' to stdout: %s", image, path, strerror(-err));
+		rc = 1;
 	}
-	kd_img_free(&img);
-	return err < 0 ? 1 : rc;
+	kd_imgfiles_free(&f);
+	return rc;
 }
 
 int kd_cmd_cat(int argc, char **argv)
 {
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		usage(stdout);
-		return 0;
-	}
-	if (argc != 3) {
-		usage(stderr);
-		return 2;
-	}
+	int rc = kd_cli_parse_fixed(argc, argv, 2, usage);
+
+	if (rc >= 0)
+		return rc;
 	return cat_entry(argv[1], argv[2]);
 }

@@ -58,10 +58,15 @@ struct kd_log kd_cli_log(int verbosity)
 	return KD_LOG_STDERR(prio[verbosity < 0 ? 0 : verbosity > 3 ? 3 : verbosity]);
 }
 
-int kd_cli_open(struct kd_cli *cli, struct kd_ctx **ctx)
+const struct kd_ctx_opts *kd_cli_ctx_opts(struct kd_cli *cli)
 {
 	cli->opts.log = kd_cli_log(cli->verbosity);
-	return kd_ctx_new(&cli->opts, ctx);
+	return &cli->opts;
+}
+
+int kd_cli_open(struct kd_cli *cli, struct kd_ctx **ctx)
+{
+	return kd_ctx_new(kd_cli_ctx_opts(cli), ctx);
 }
 
 int kd_cli_parse_plain(struct kd_cli *cli, int argc, char **argv,
@@ -83,6 +88,19 @@ int kd_cli_parse_plain(struct kd_cli *cli, int argc, char **argv,
 		return opt == 'h' ? 0 : 2;
 	}
 	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	return -1;
+}
+
+int kd_cli_parse_fixed(int argc, char **argv, int n, void (*usage)(FILE *f))
+{
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc != n + 1) {
 		usage(stderr);
 		return 2;
 	}

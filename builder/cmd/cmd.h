@@ -43,9 +43,15 @@ int kd_cli_option(struct kd_cli *cli, int opt, const char *arg);
 struct kd_log kd_cli_log(int verbosity);
 /* Create the context (database and modprobe.d loaded); prints errors. */
 int kd_cli_open(struct kd_cli *cli, struct kd_ctx **ctx);
+/* The options kd_cli_open creates it with (the logger verbosity asks for),
+ * for a library call that creates the context itself. */
+const struct kd_ctx_opts *kd_cli_ctx_opts(struct kd_cli *cli);
 /* For commands with only the common options and at least one argument:
  * -1 to go on (arguments from optind), else the exit code to return. */
 int kd_cli_parse_plain(struct kd_cli *cli, int argc, char **argv, void (*usage)(FILE *f));
+/* For commands of exactly n arguments and no option but -h/--help: -1 to go
+ * on (the arguments are argv[1..n]), else the exit code to return. */
+int kd_cli_parse_fixed(int argc, char **argv, int n, void (*usage)(FILE *f));
 
 /* ---- one file per subcommand (build.c, ...); main.c dispatches ---------
  * Each takes argv as given after the subcommand name (argv[0] is the

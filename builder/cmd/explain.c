@@ -1,27 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
- * kindling explain IMAGE MODULE...: why a module is in a built image.
- *
- * Everything comes from the image itself: the plan's per-module reason
- * (plan.c words a module pulled in by another one "dependency of X",
- * "soft dependency of X" or "weak dependency of X", naming a module that
- * is in the plan too, with a reason of its own; following those back ends
- * at a first-hand reason: a set, --add, a device or a root-chain step),
- * the before/after edges (who needs it), options and flags, and for a
- * module that is not there, the host-only detection report the image
- * carries (KD_DETECT_TXT: "skip WHAT: WHY" lines).
+ * kindling explain IMAGE MODULE...: why a module is in a built image
+ * (inspect/explain.c finds it out from the image's plan and detection
+ * report; this prints it).
  */
-#include <fnmatch.h>
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
 #include "common/plan.h"
 #include "inspect/inspect.h"
-
-#define KD_DETECT_TXT "/etc/kindling/detect.txt"
 
 static void usage(FILE *f)
 {
@@ -36,63 +25,24 @@ static void usage(FILE *f)
 	      "2 on bad usage or an unreadable image.\n", f);
 }
 
-static int find_module(const struct kp_plan *p, const char *name)
+static const char *mod_name(const struct kp_plan *p, uint32_t i)
 {
-	for (uint32_t i = 0; i < p->hdr->n_modules; i++)
-		if (strcmp(kp_str(p, p->modules[i].name), name) == 0)
-			return (int)i;
-	return -1;
-}
-
-static bool is_builtin(const struct kp_plan *p, const char *name)
-{
-	for (uint32_t i = 0; i < p->hdr->n_builtins; i++)
-		if (strcmp(kp_str(p, p->builtins[i]), name) == 0)
-			return true;
-	return false;
-}
-
-/* The module a "dependency of X" style reason names, or -1. */
-static int reason_parent(const struct kp_plan *p, const char *reason)
-{
-	static const char *const kinds[] = { "dependency of ", "soft dependency of ",
-					     "weak dependency of " };
-
-	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-		size_t n = strlen(kinds[k]);
-
-		if (strncmp(reason, kinds[k], n) == 0 && !strchr(reason + n, ' '))
-			return find_module(p, reason + n);
-	}
-	return -1;
+	return kp_str(p, p->modules[i].name);
 }
 
 static void print_names(const struct kp_plan *p, uint32_t first, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++)
-		printf("%s%s", i ? ", " : "", kp_str(p, p->modules[p->deps[first + i]].name));
+		printf("%s%s", i ? ", " : "", mod_name(p, p->deps[first + i]));
 	putchar('\n');
 }
 
-/* Modules whose before (which 0) or after (which 1) list holds mod. */
-static void print_users(const struct kp_plan *p, uint32_t mod, int which, const char *label)
+static void print_users(const struct kp_plan *p, const uint32_t *v, size_t n,
+			const char *label)
 {
-	bool any = false;
-
-	for (uint32_t i = 0; i < p->hdr->n_modules; i++) {
-		const struct kp_module *m = &p->modules[i];
-		uint32_t first = which ? m->post_first : m->deps_first;
-		uint32_t n = which ? m->n_post : m->n_deps;
-
-		for (uint32_t j = 0; j < n; j++) {
-			if (p->deps[first + j] != mod)
-				continue;
-			printf("%s%s", any ? ", " : label, kp_str(p, m->name));
-			any = true;
-			break;
-		}
-	}
-	if (any)
+	for (size_t i = 0; i < n; i++)
+		printf("%s%s", i ? ", " : label, mod_name(p, v[i]));
+	if (n)
 		putchar('\n');
 }
 
@@ -104,34 +54,22 @@ static const char *flag_names(uint32_t fl, char *buf, size_t size)
 	return buf[0] ? buf + 1 : "(none: loaded when a device or another module asks for it)";
 }
 
-static void explain_module(const struct kp_plan *p, uint32_t i)
+static void print_module(const struct kp_plan *p, const struct kd_why_module *w)
 {
-	const struct kp_module *m = &p->modules[i];
-	uint32_t cur = i, steps = 0;
+	const struct kp_module *m = &p->modules[w->index];
 	char flags[64];
-	int parent;
 
 	printf("%s: in the image (kernel %s)\n", kp_str(p, m->name), kp_str(p, p->hdr->kver));
 	printf("  path:       %s\n", kp_str(p, m->path));
 	printf("  reason:     %s\n",
 	       *kp_str(p, m->reason) ? kp_str(p, m->reason) : "(none recorded)");
-	/* each step names a module added before it, so the walk ends; the
-	 * bound guards against a plan written by something else */
-	parent = reason_parent(p, kp_str(p, m->reason));
-	if (parent >= 0) {
+	if (w->n_chain)
 		printf("  why:\n");
-		for (;;) {
-			const struct kp_module *c = &p->modules[cur];
-
-			printf("    %s: %s\n", kp_str(p, c->name), kp_str(p, c->reason));
-			parent = reason_parent(p, kp_str(p, c->reason));
-			if (parent < 0 || (uint32_t)parent == cur || ++steps > p->hdr->n_modules)
-				break;
-			cur = (uint32_t)parent;
-		}
-	}
-	print_users(p, i, 0, "  needed by:  ");
-	print_users(p, i, 1, "  loaded after (softdep post of): ");
+	for (size_t i = 0; i < w->n_chain; i++)
+		printf("    %s: %s\n", mod_name(p, w->chain[i]),
+		       kp_str(p, p->modules[w->chain[i]].reason));
+	print_users(p, w->needed_by, w->n_needed_by, "  needed by:  ");
+	print_users(p, w->post_of, w->n_post_of, "  loaded after (softdep post of): ");
 	if (m->n_deps) {
 		printf("  needs:      ");
 		print_names(p, m->deps_first, m->n_deps);
@@ -144,95 +82,39 @@ static void explain_module(const struct kp_plan *p, uint32_t i)
 	printf("  flags:      %s\n", flag_names(m->flags, flags, sizeof(flags)));
 }
 
-static bool name_char(char ch)
-{
-	return ch == '_' || ch == '-' || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
-}
-
-/* Is word (a module name) in line, as a whole word of name characters? */
-static bool mentions(const char *line, size_t len, const char *word)
-{
-	const char *end = line + len;
-	size_t n = strlen(word);
-
-	for (const char *s = line; s + n <= end; s++) {
-		const char *q = memmem(s, (size_t)(end - s), word, n);
-
-		if (q == NULL)
-			return false;
-		if ((q == line || !name_char(q[-1])) && (q + n == end || !name_char(q[n])))
-			return true;
-		s = q;
-	}
-	return false;
-}
-
-/* What the host-only detection said about a module it did not put in. */
-static void print_detect(const struct kd_imgfiles *f, const char *name)
-{
-	const struct kd_cpio_entry *e = kd_imgfiles_get(f, KD_DETECT_TXT);
-	const char *p, *end;
-	bool any = false;
-
-	if (e == NULL) {
-		printf("  (the image has no %s: it was not built with --host-only)\n",
-		       KD_DETECT_TXT);
-		return;
-	}
-	p = (const char *)e->data;
-	end = p + e->size;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-
-		if (mentions(p, len, name)) {
-			if (!any)
-				printf("  host-only detection (%s):\n", KD_DETECT_TXT);
-			printf("    %.*s\n", (int)len, p);
-			any = true;
-		}
-		p += len + 1;
-	}
-	if (!any)
-		printf("  host-only detection (%s) did not see it\n", KD_DETECT_TXT);
-}
-
+/* 0 when the module is in the image or built in, else 1. */
 static int explain_one(const struct kd_imgfiles *f, const char *arg)
 {
 	const struct kp_plan *p = f->plan;
-	char name[256], alias[256];
-	bool found = false;
-	int i;
+	const char *kver = kp_str(p, p->hdr->kver);
+	struct kd_why w;
+	int rc = 0;
 
-	kd_modname_normalize(arg, name, sizeof(name));
-	i = find_module(p, name);
-	if (i >= 0) {
-		explain_module(p, (uint32_t)i);
-		return 0;
+	kd_explain(f, arg, &w);
+	for (size_t i = 0; i < w.n_mods; i++) {
+		if (w.mods[i].alias)
+			printf("%s: alias %s of module %s\n", arg, w.mods[i].alias,
+			       mod_name(p, w.mods[i].index));
+		print_module(p, &w.mods[i]);
 	}
-	if (is_builtin(p, name)) {
-		printf("%s: not in the image: built into kernel %s (nothing to load)\n", name,
-		       kp_str(p, p->hdr->kver));
-		return 0;
+	if (w.builtin) {
+		printf("%s: not in the image: built into kernel %s (nothing to load)\n", w.name,
+		       kver);
+	} else if (w.n_mods == 0) {
+		printf("%s: not in the image %s (kernel %s)\n", w.name, f->path, kver);
+		if (!w.have_detect)
+			printf("  (the image has no %s: it was not built with --host-only)\n",
+			       KD_DETECT_TXT);
+		else if (w.n_detect == 0)
+			printf("  host-only detection (%s) did not see it\n", KD_DETECT_TXT);
+		else
+			printf("  host-only detection (%s):\n", KD_DETECT_TXT);
+		for (size_t i = 0; i < w.n_detect; i++)
+			printf("    %.*s\n", (int)w.detect[i].len, w.detect[i].text);
+		rc = 1;
 	}
-	/* an alias of the image's modules, matched as the init matches them */
-	if (kd_alias_normalize(arg, alias, sizeof(alias)) == 0) {
-		for (uint32_t a = 0; a < p->hdr->n_aliases; a++) {
-			const struct kp_alias *al = &p->aliases[a];
-
-			if (fnmatch(kp_str(p, al->pattern), alias, 0) != 0)
-				continue;
-			printf("%s: alias %s of module %s\n", arg, kp_str(p, al->pattern),
-			       kp_str(p, p->modules[al->module].name));
-			explain_module(p, al->module);
-			found = true;
-		}
-	}
-	if (found)
-		return 0;
-	printf("%s: not in the image %s (kernel %s)\n", name, f->path, kp_str(p, p->hdr->kver));
-	print_detect(f, name);
-	return 1;
+	kd_why_free(&w);
+	return rc;
 }
 
 int kd_cmd_explain(int argc, char **argv)
@@ -255,7 +137,7 @@ int kd_cmd_explain(int argc, char **argv)
 	}
 	if (kd_imgfiles_open(&log, argv[optind], &f) < 0)
 		return 2;
-	if (kd_imgfiles_need_plan(&log, &f) < 0) {
+	if (kd_imgfiles_plan(&log, &f) < 0) {
 		kd_imgfiles_free(&f);
 		return 2;
 	}

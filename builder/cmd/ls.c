@@ -10,7 +10,6 @@
 #include "cmd/cmd.h"
 #include "common/plan.h"
 #include "inspect/inspect.h"
-#include "codec/codec.h"
 
 static void usage(FILE *f)
 {
@@ -32,7 +31,7 @@ static void print_segments(const char *path, const struct kd_img *img)
 		const struct kd_img_segment *s = &img->segs[i];
 
 		printf("%-8zu %-10llu %-11s %10llu %10zu %8zu\n", i + 1,
-		       (unsigned long long)s->offset, kd_img_comp_name(s->comp),
+		       (unsigned long long)s->offset, kd_img_segment_format(s),
 		       (unsigned long long)s->in_size, s->size, s->n_entries);
 	}
 }
@@ -61,25 +60,17 @@ static void print_entry(const struct kd_cpio_entry *e, bool lng)
 	putchar('\n');
 }
 
-/* Lists one segment; remembers the last plan file seen. */
-static int list_segment(const struct kd_log *log, const struct kd_img_segment *s, bool lng,
-			struct kd_cpio_entry *plan, bool *have_plan)
+static int list_segment(const struct kd_log *log, const struct kd_img_segment *s, bool lng)
 {
 	struct kd_cpio_iter it;
 	struct kd_cpio_entry e;
 	int r;
 
-	printf("\nsegment %zu (%s at offset %llu):\n", s->index + 1,
-	       kd_img_comp_name(s->comp), (unsigned long long)s->offset);
-	kd_cpio_init(&it, log, s->label, s->data, s->size, s->comp == KD_IMG_CPIO);
-	while ((r = kd_cpio_next(&it, &e)) > 0) {
+	printf("\nsegment %zu (%s at offset %llu):\n", s->index + 1, kd_img_segment_format(s),
+	       (unsigned long long)s->offset);
+	kd_img_segment_entries(&it, log, s);
+	while ((r = kd_cpio_next(&it, &e)) > 0)
 		print_entry(&e, lng);
-		/* KP_PLAN_PATH without its leading '/' */
-		if (S_ISREG(e.mode) && strcmp(kd_cpio_path(e.name), &KP_PLAN_PATH[1]) == 0) {
-			*plan = e;
-			*have_plan = true;
-		}
-	}
 	return r;
 }
 
@@ -113,54 +104,45 @@ static void print_module(const struct kp_plan *p, uint32_t i)
 		printf("        reason: %s\n", kp_str(p, m->reason));
 }
 
-static int print_plan(const struct kd_log *log, const char *path, const struct kd_cpio_entry *e)
+static void print_plan(const struct kd_imgfiles *f)
 {
-	struct kp_plan p;
-	struct kd_str what = { 0 };
-	void *copy;
-	const struct kp_header *h;
-	int err;
+	const struct kp_plan *p = f->plan;
+	const struct kp_header *h = p->hdr;
 
-	if (kd_str_printf(&what, "%s: %s", path, e->name) < 0)
-		return -1;
-	err = kd_plan_load(log, what.s, e->data, e->size, &p, &copy);
-	kd_str_free(&what);
-	if (err < 0)
-		return -1;
-	h = p.hdr;
-	printf("\nload plan (%s, %zu bytes, version %u):\n", e->name, e->size, h->version);
-	printf("  kernel:       %s\n", kp_str(&p, h->kver));
-	printf("  default root: %s\n", *kp_str(&p, h->default_root) ?
-	       kp_str(&p, h->default_root) : "(none)");
-	printf("  cmdline:      %s\n", kp_str(&p, h->cmdline));
+	printf("\nload plan (%s, %zu bytes, version %u):\n", f->plan_entry->name,
+	       f->plan_entry->size, h->version);
+	printf("  kernel:       %s\n", kp_str(p, h->kver));
+	printf("  default root: %s\n", *kp_str(p, h->default_root) ?
+	       kp_str(p, h->default_root) : "(none)");
+	printf("  cmdline:      %s\n", kp_str(p, h->cmdline));
 	printf("  root timeout: %u s\n", h->root_timeout);
 	printf("  host-only:    %s\n", h->flags & KP_PLAN_HOST_ONLY ? "yes" : "no");
 	printf("  modules: %u, aliases: %u, built-ins: %u\n", h->n_modules, h->n_aliases,
 	       h->n_builtins);
 	printf("modules in load order:\n");
 	for (uint32_t i = 0; i < h->n_modules; i++)
-		print_module(&p, i);
-	free(copy);
-	return 0;
+		print_module(p, i);
 }
 
 static int ls_image(const char *path, bool lng)
 {
 	const struct kd_log log = KD_LOG_STDERR(KD_LOG_WARN);
-	struct kd_cpio_entry plan = { 0 };
-	bool have_plan = false;
-	struct kd_img img;
+	struct kd_imgfiles f;
 	int rc = 0;
 
-	if (kd_img_open(&log, path, 0, &img) < 0)
+	if (kd_imgfiles_open(&log, path, &f) < 0)
 		return 1;
-	print_segments(path, &img);
-	for (size_t i = 0; i < img.n_segs && rc == 0; i++)
-		if (list_segment(&log, &img.segs[i], lng, &plan, &have_plan) < 0)
+	print_segments(path, &f.img);
+	for (size_t i = 0; i < f.img.n_segs && rc == 0; i++)
+		if (list_segment(&log, &f.img.segs[i], lng) < 0)
 			rc = 1;
-	if (rc == 0 && have_plan && print_plan(&log, path, &plan) < 0)
-		rc = 1;
-	kd_img_free(&img);
+	if (rc == 0 && f.plan_entry) {
+		if (kd_imgfiles_plan(&log, &f) < 0)
+			rc = 1;
+		else
+			print_plan(&f);
+	}
+	kd_imgfiles_free(&f);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		perror("kindling: ls: writing the listing");
 		rc = 1;

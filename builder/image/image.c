@@ -120,7 +120,7 @@ static int write_microcode(struct kd_ctx *ctx, struct kd_output *out,
 	if (err < 0 || early.l.n == 0)
 		goto out;
 	v = kd_entries_sorted(&early, &n);
-	err = kd_zsink_open(&s, kd_ctx_log(ctx), o->output, KD_COMPRESS_NONE, NULL, 1,
+	err = kd_zsink_open(&s, kd_ctx_log(ctx), o->output, KD_CODEC_NONE, NULL, 1,
 			    kd_output_write, out);
 	if (err == 0)
 		err = write_archive(kd_ctx_log(ctx), v, n, &s, o->mtime);
@@ -329,12 +329,12 @@ out:
 #define SMALL_ZSTD_LEVEL 6
 
 static const int *default_level(const struct kd_entry *const *v, size_t n,
-				enum kd_compress comp)
+				enum kd_codec comp)
 {
 	static const int small = SMALL_ZSTD_LEVEL;
 	unsigned long long bytes = 0;
 
-	if (comp != KD_COMPRESS_ZSTD)
+	if (comp != KD_CODEC_ZSTD)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
 		bytes += v[i]->size;
@@ -346,7 +346,7 @@ static int write_out(struct kd_ctx *ctx, const struct kd_entry *const *v, size_t
 		     const struct kd_image_opts *o, struct kd_output *out,
 		     struct kd_image_stats *st)
 {
-	enum kd_compress comp = o->format == KD_FORMAT_IMAGE ? o->compress : KD_COMPRESS_NONE;
+	enum kd_codec comp = o->format == KD_FORMAT_IMAGE ? o->compress : KD_CODEC_NONE;
 	struct kd_zsink s = { 0 };
 	int err;
 

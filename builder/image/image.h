@@ -87,7 +87,7 @@ struct kd_image_opts {
 	const char *init;      /* the init binary, stored as /init */
 	bool force;            /* replace an existing output */
 	enum kd_format format;
-	enum kd_compress compress; /* KD_FORMAT_IMAGE only */
+	enum kd_codec compress; /* KD_FORMAT_IMAGE only */
 	int level;             /* when has_level, else the codec's default */
 	bool has_level;
 	unsigned microcode;    /* KD_UCODE_*: an early cpio first (KD_FORMAT_IMAGE) */

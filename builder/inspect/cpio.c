@@ -215,15 +215,18 @@ static int read_entry(struct kd_cpio_iter *it, struct kd_cpio_entry *e, bool *tr
 	int err;
 
 	err = check_magic(it, p, it->size - it->pos);
-	if (err == 0)
-		err = parse_fields(it, p, f);
-	if (err == 0)
-		err = check_name(it, f[11], &data_off);
+	if (err < 0)
+		return err;
+	err = parse_fields(it, p, f);
+	if (err < 0)
+		return err;
+	err = check_name(it, f[11], &data_off);
 	if (err < 0)
 		return err;
 	memset(e, 0, sizeof(*e));
 	fill_entry(e, f);
 	e->offset = it->pos;
+	e->archive = it->archives;
 	e->name = (const char *)p + HDR_SIZE;
 	e->data = it->buf + data_off;
 	if (e->size > it->size - data_off)

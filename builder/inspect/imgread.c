@@ -39,19 +39,28 @@ void kd_img_segment_free(struct kd_img_segment *seg)
 	memset(seg, 0, sizeof(*seg));
 }
 
-static int set_label(struct kd_img_iter *it, struct kd_img_segment *seg)
+const char *kd_img_segment_format(const struct kd_img_segment *seg)
 {
-	struct kd_str s = { 0 };
+	return seg->codec == KD_CODEC_NONE ? "cpio" : kd_codec_name(seg->codec);
+}
 
-	if (kd_str_printf(&s, "%s: segment %zu (%s at offset %llu)", it->name,
-			  seg->index + 1, kd_img_comp_name(seg->comp),
-			  (unsigned long long)seg->offset) < 0) {
-		kd_str_free(&s);
-		KD_ERR(it->log, "%s: out of memory", it->name);
-		return -ENOMEM;
-	}
-	seg->label = s.s;
-	return 0;
+/* "07070": newc ("070701", "070702") and the old formats cpio.c refuses. */
+static bool is_cpio(const unsigned char *p, size_t n)
+{
+	return n >= 5 && memcmp(p, "07070", 5) == 0;
+}
+
+static void set_label(struct kd_img_iter *it, struct kd_img_segment *seg)
+{
+	seg->label = kd_xasprintf("%s: segment %zu (%s at offset %llu)", it->name,
+				  seg->index + 1, kd_img_segment_format(seg),
+				  (unsigned long long)seg->offset);
+}
+
+void kd_img_segment_entries(struct kd_cpio_iter *it, const struct kd_log *log,
+			    const struct kd_img_segment *seg)
+{
+	kd_cpio_init(it, log, seg->label, seg->data, seg->size, seg->codec == KD_CODEC_NONE);
 }
 
 /* Validate every entry, count them; a raw archive's length is found here. */
@@ -61,13 +70,12 @@ static int count_entries(struct kd_img_iter *it, struct kd_img_segment *seg)
 	struct kd_cpio_entry e;
 	int r;
 
-	kd_cpio_init(&c, it->log, seg->label, seg->data, seg->size,
-		     seg->comp == KD_IMG_CPIO);
+	kd_img_segment_entries(&c, it->log, seg);
 	while ((r = kd_cpio_next(&c, &e)) > 0)
 		seg->n_entries++;
 	if (r < 0)
 		return r;
-	if (seg->comp == KD_IMG_CPIO)
+	if (seg->codec == KD_CODEC_NONE)
 		seg->size = seg->in_size = c.pos;
 	seg->n_archives = c.archives;
 	return 0;
@@ -96,17 +104,10 @@ static int decode_segment(struct kd_img_iter *it, struct kd_img_segment *seg)
 	size_t used, left = (size_t)(it->max_decoded - it->decoded);
 	int err;
 
-	err = kd_img_decode(it->log, seg->label, seg->comp, it->buf + seg->offset,
-			    it->size - seg->offset, left, &out, &used);
+	err = kd_decode(it->log, seg->label, seg->codec, it->buf + seg->offset,
+			it->size - seg->offset, left, &out, &used);
 	if (err < 0)
 		return err;
-	/* give back the decoder's slack (up to half the buffer) */
-	if (out.size > 0) {
-		unsigned char *p = realloc(out.data, out.size);
-
-		if (p)
-			out.data = p;
-	}
 	seg->owned = out.data;
 	seg->data = out.data;
 	seg->size = out.size;
@@ -122,13 +123,11 @@ static int load_segment(struct kd_img_iter *it, struct kd_img_segment *seg)
 
 	seg->offset = pos;
 	seg->index = it->index;
-	seg->comp = kd_img_detect(it->buf + pos, it->size - pos);
-	if (seg->comp == KD_IMG_UNKNOWN)
+	seg->codec = kd_codec_detect(it->buf + pos, it->size - pos);
+	if (seg->codec == KD_CODEC_NONE && !is_cpio(it->buf + pos, it->size - pos))
 		return unknown_data(it, pos);
-	err = set_label(it, seg);
-	if (err < 0)
-		return err;
-	if (seg->comp == KD_IMG_CPIO) {
+	set_label(it, seg);
+	if (seg->codec == KD_CODEC_NONE) {
 		if (pos % 4 != 0) {
 			KD_ERR(it->log, "%s: cpio archive at offset %zu does not start on "
 			       "a 4-byte boundary (the kernel would not read it)", it->name,
@@ -169,20 +168,6 @@ int kd_img_next(struct kd_img_iter *it, struct kd_img_segment *seg)
 	return 1;
 }
 
-static int add_segment(struct kd_img *img, struct kd_img_segment *seg)
-{
-	struct kd_img_segment *p;
-
-	if (img->n_segs % 8 == 0) {
-		p = realloc(img->segs, (img->n_segs + 8) * sizeof(*p));
-		if (p == NULL)
-			return -ENOMEM;
-		img->segs = p;
-	}
-	img->segs[img->n_segs++] = *seg;
-	return 0;
-}
-
 int kd_img_parse(const struct kd_log *log, const char *name, const void *buf, size_t size,
 		 uint64_t max_decoded, struct kd_img *img)
 {
@@ -193,12 +178,8 @@ int kd_img_parse(const struct kd_log *log, const char *name, const void *buf, si
 	memset(img, 0, sizeof(*img));
 	kd_img_iter_init(&it, log, name, buf, size, max_decoded);
 	while ((r = kd_img_next(&it, &seg)) > 0) {
-		if (add_segment(img, &seg) < 0) {
-			kd_img_segment_free(&seg);
-			KD_ERR(log, "%s: out of memory", name);
-			r = -ENOMEM;
-			break;
-		}
+		KD_GROW(img->segs, img->n_segs, img->cap_segs);
+		img->segs[img->n_segs++] = seg;
 	}
 	img->padding = it.padding;
 	img->decoded = it.decoded;

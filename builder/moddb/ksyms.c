@@ -223,7 +223,7 @@ static int from_vmlinuz(struct kd_ctx *ctx, const char *path, struct kd_ksyms *k
 {
 	struct kd_buf f = { 0 }, v = { 0 };
 	size_t off, len, used;
-	enum kd_img_comp comp;
+	enum kd_codec comp;
 	int err = kd_read_file(kd_ctx_log(ctx), path, &f);
 
 	if (err < 0)
@@ -233,13 +233,13 @@ static int from_vmlinuz(struct kd_ctx *ctx, const char *path, struct kd_ksyms *k
 		KD_ERR(kd_ctx_log(ctx), "%s: not an x86 bzImage with a payload (boot protocol 2.08+)", path);
 		goto out;
 	}
-	comp = kd_img_detect(f.data + off, len);
-	if (comp == KD_IMG_CPIO || comp == KD_IMG_UNKNOWN) {
+	comp = kd_codec_detect(f.data + off, len);
+	if (comp == KD_CODEC_NONE) {
 		KD_ERR(kd_ctx_log(ctx), "%s: the kernel's payload is in an unknown compression", path);
 		err = -EINVAL;
 		goto out;
 	}
-	err = kd_img_decode(kd_ctx_log(ctx), path, comp, f.data + off, len, VMLINUX_MAX, &v, &used);
+	err = kd_decode(kd_ctx_log(ctx), path, comp, f.data + off, len, VMLINUX_MAX, &v, &used);
 	if (err == 0)
 		err = vmlinux_exports(ctx, path, &v, k);
 out:

@@ -10,9 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "builder.h"
-#include "ctx.h"
-#include "plan.h"
+#include "inspect/inspect.h"
+#include "common/plan.h"
 
 #define FUZZ_MAX_DECODED (16u << 20)
 
@@ -53,7 +52,7 @@ static unsigned check_plan(const struct kd_cpio_entry *e)
 	return sum;
 }
 
-static void walk_entries(struct kd_ctx *ctx, const struct kd_img_segment *seg)
+static void walk_entries(const struct kd_log *log, const struct kd_img_segment *seg)
 {
 	struct kd_cpio_iter it;
 	struct kd_cpio_entry e;
@@ -61,7 +60,7 @@ static void walk_entries(struct kd_ctx *ctx, const struct kd_img_segment *seg)
 	size_t n = 0;
 	char mode[11];
 
-	kd_cpio_init(&it, ctx, seg->label, seg->data, seg->size, seg->comp == KD_IMG_CPIO);
+	kd_img_segment_entries(&it, log, seg);
 	while (kd_cpio_next(&it, &e) > 0) {
 		kd_cpio_mode_string(e.mode, mode);
 		/* read the name and the data's ends: ASan checks they are in bounds */
@@ -80,13 +79,13 @@ static void walk_entries(struct kd_ctx *ctx, const struct kd_img_segment *seg)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct kd_ctx ctx = { .log_fn = NULL }; /* silent: errors are expected */
+	const struct kd_log log = { .fn = NULL }; /* silent: errors are expected */
 	struct kd_img img;
 
-	if (kd_img_parse(&ctx, "fuzz", data, size, FUZZ_MAX_DECODED, &img) < 0)
+	if (kd_img_parse(&log, "fuzz", data, size, FUZZ_MAX_DECODED, &img) < 0)
 		return 0;
 	for (size_t i = 0; i < img.n_segs; i++)
-		walk_entries(&ctx, &img.segs[i]);
+		walk_entries(&log, &img.segs[i]);
 	kd_img_free(&img);
 	return 0;
 }

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
-/* base/: the ordered list, the line reader and its reporter, growth, strings. */
+/* base/: the ordered list, the line reader and its reporter, growth, strings,
+ * whole-file writes. */
 #include "unit.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "builder_test.h"
 
@@ -153,6 +156,29 @@ static void test_strv(void **state)
 	assert_int_equal(l.n, 0);
 }
 
+/* kd_write_all: everything reaches the file; a bad fd is -errno. */
+static void test_write_all(void **state)
+{
+	char path[] = "/tmp/kd-base-XXXXXX";
+	static char big[1 << 20];
+	struct kd_buf b;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 31);
+	assert_int_equal(kd_write_all(fd, big, sizeof(big)), 0);
+	assert_int_equal(kd_write_all(fd, "", 0), 0);
+	close(fd);
+	assert_int_equal(kd_read_file(NULL, path, &b), 0);
+	assert_int_equal(b.size, sizeof(big));
+	assert_memory_equal(b.data, big, sizeof(big));
+	kd_buf_free(&b);
+	unlink(path);
+	assert_int_equal(kd_write_all(-1, "x", 1), -EBADF);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +188,7 @@ int main(void)
 		cmocka_unit_test(test_line_report_names_file_and_line),
 		cmocka_unit_test(test_grow_and_strings),
 		cmocka_unit_test(test_strv),
+		cmocka_unit_test(test_write_all),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

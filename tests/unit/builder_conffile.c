@@ -379,7 +379,7 @@ static void test_settle(void **state)
 	settle(f, "", &o, &s, 0);
 	assert_true(s.host_only);
 	assert_false(s.generic);
-	assert_int_equal(s.shape.compress, KD_COMPRESS_ZSTD);
+	assert_int_equal(s.shape.compress, KD_CODEC_ZSTD);
 	assert_false(s.shape.has_level);
 	kd_build_settings_free(&s);
 	o.db.root = f->root;
@@ -417,7 +417,7 @@ static void test_settle(void **state)
 	/* the files' level was for their compressor: another --compress drops it */
 	o.compress = "xz";
 	settle(f, "compress = zstd\nlevel = 19\n", &o, &s, 0);
-	assert_int_equal(s.shape.compress, KD_COMPRESS_XZ);
+	assert_int_equal(s.shape.compress, KD_CODEC_XZ);
 	assert_false(s.shape.has_level);
 	kd_build_settings_free(&s);
 	o.compress = NULL;
@@ -432,7 +432,7 @@ static void test_settle(void **state)
 	o.format = "cpio";
 	settle(f, "compress = xz\nmicrocode = all\n", &o, &s, 0);
 	assert_int_equal(s.shape.format, KD_FORMAT_CPIO);
-	assert_int_equal(s.shape.compress, KD_COMPRESS_NONE);
+	assert_int_equal(s.shape.compress, KD_CODEC_NONE);
 	assert_int_equal(s.shape.microcode, 0);
 	kd_build_settings_free(&s);
 	o.microcode = "all";

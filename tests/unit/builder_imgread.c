@@ -2,7 +2,7 @@
 /*
  * The initramfs reader: crafted cpio archives (every field check), images in
  * each compression built here with the libraries, concatenations with zero
- * padding, a decompression bomb, and ls/cat/extract on image files, with
+ * padding, a decompression bomb, and ls/cat/extract/explain on image files, with
  * extract's refusals of paths that would leave its directory.
  */
 #include "unit.h"
@@ -397,11 +397,11 @@ static void test_img_each_compression(void **state)
 {
 	struct kd_str cpio = { 0 };
 	struct {
-		enum kd_img_comp comp;
+		enum kd_codec comp;
 		struct kd_buf (*make)(const void *, size_t);
 	} cases[] = {
-		{ KD_IMG_GZIP, gz }, { KD_IMG_ZSTD, zst }, { KD_IMG_LZ4, lz4l },
-		{ KD_IMG_BZIP2, bz },
+		{ KD_CODEC_GZIP, gz }, { KD_CODEC_ZSTD, zst }, { KD_CODEC_LZ4, lz4l },
+		{ KD_CODEC_BZIP2, bz },
 	};
 
 	(void)state;
@@ -416,8 +416,8 @@ static void test_img_each_compression(void **state)
 			add_buf(&t->a, xz(cpio.s, cpio.len, i == 5));
 		assert_int_equal(parse(t, &t->a, 0, &img), 0);
 		assert_int_equal(img.n_segs, 1);
-		assert_int_equal(img.segs[0].comp, i < 4 ? cases[i].comp :
-				 i == 5 ? KD_IMG_LZMA : KD_IMG_XZ);
+		assert_int_equal(img.segs[0].codec, i < 4 ? cases[i].comp :
+				 i == 5 ? KD_CODEC_LZMA : KD_CODEC_XZ);
 		assert_int_equal(img.segs[0].n_entries, 4);
 		assert_int_equal(img.segs[0].size, cpio.len);
 		assert_memory_equal(img.segs[0].data, cpio.s, cpio.len);
@@ -453,9 +453,9 @@ static void test_img_concatenated(void **state)
 	struct t *t = t_new();
 	struct kd_img img;
 	size_t off[8], n = 0;
-	static const enum kd_img_comp want[8] = {
-		KD_IMG_CPIO, KD_IMG_GZIP, KD_IMG_ZSTD, KD_IMG_XZ, KD_IMG_LZ4, KD_IMG_BZIP2,
-		KD_IMG_LZMA, KD_IMG_CPIO,
+	static const enum kd_codec want[8] = {
+		KD_CODEC_NONE, KD_CODEC_GZIP, KD_CODEC_ZSTD, KD_CODEC_XZ, KD_CODEC_LZ4, KD_CODEC_BZIP2,
+		KD_CODEC_LZMA, KD_CODEC_NONE,
 	};
 
 	(void)state;
@@ -489,7 +489,7 @@ static void test_img_concatenated(void **state)
 	assert_int_equal(img.n_segs, 8);
 	for (size_t i = 0; i < 8; i++) {
 		assert_int_equal(img.segs[i].offset, off[i]);
-		assert_int_equal(img.segs[i].comp, want[i]);
+		assert_int_equal(img.segs[i].codec, want[i]);
 		assert_int_equal(img.segs[i].n_entries, i == 0 ? 1 : 4);
 	}
 	assert_int_equal(img.segs[0].in_size, early.len);
@@ -810,6 +810,11 @@ static void test_cat(void **state)
 	(void)state;
 	small_archive(&s);
 	entry(&s, "etc/motd", S_IFREG | 0644, "later wins\n");
+	entry_full(&s, "070701", "h1", S_IFREG | 0644, NULL, 0, 77, 2, 0);
+	entry_full(&s, "070701", "h2", S_IFREG | 0644, "shared", 6, 77, 2, 0);
+	trailer(&s);
+	/* the same inode in another archive is another file */
+	entry_full(&s, "070701", "h3", S_IFREG | 0644, "other", 5, 77, 2, 0);
 	trailer(&s);
 	tmp_new(&d, &s);
 	argv[1] = d.img;
@@ -824,19 +829,32 @@ static void test_cat(void **state)
 	assert_int_equal(run_captured(kd_cmd_cat, argv, 2, d.out, &out), 1);
 	assert_non_null(strstr((char *)out.data, "no entry 'etc/nothere' in the image"));
 	kd_buf_free(&out);
+	argv[2] = "etc";
+	assert_int_equal(run_captured(kd_cmd_cat, argv, 2, d.out, &out), 1);
+	assert_non_null(strstr((char *)out.data, "'etc' is a directory"));
+	kd_buf_free(&out);
+	/* a hard link stored without data reads as its group's data */
+	argv[2] = "h1";
+	assert_int_equal(run_captured(kd_cmd_cat, argv, 1, d.out, &out), 0);
+	assert_string_equal((char *)out.data, "shared");
+	kd_buf_free(&out);
 	tmp_free(&d);
 	kd_str_free(&s);
 }
 
-/* A plan of two modules, built by hand after common/plan.h. */
+/* A plan of two modules, built by hand after common/plan.h: virtio_blk
+ * (root disk, needs virtio, alias virtio:d00000002v*) and virtio (its
+ * dependency); ext4 built in. */
 static void make_plan(struct kd_str *p)
 {
 	static const char strs[] = "\0" "6.1.0-t\0" "virtio\0" "/v.ko\0" "virtio_blk\0"
-				   "/vb.ko\0" "root disk\0" "ext4\0";
+				   "/vb.ko\0" "root disk\0" "ext4\0"
+				   "dependency of virtio_blk\0" "virtio:d00000002v*\0";
 	struct {
 		struct kp_header h;
 		struct kp_module m[2];
 		uint32_t deps[1];
+		struct kp_alias aliases[1];
 		uint32_t builtins[1];
 		char strings[sizeof(strs)];
 	} plan;
@@ -852,14 +870,16 @@ static void make_plan(struct kd_str *p)
 	plan.h.modules_off = offsetof(__typeof__(plan), m);
 	plan.h.n_deps = 1;
 	plan.h.deps_off = offsetof(__typeof__(plan), deps);
-	plan.h.aliases_off = plan.h.deps_off;
+	plan.h.n_aliases = 1;
+	plan.h.aliases_off = offsetof(__typeof__(plan), aliases);
 	plan.h.n_builtins = 1;
 	plan.h.builtins_off = offsetof(__typeof__(plan), builtins);
 	plan.h.strings_size = sizeof(strs);
 	plan.h.strings_off = offsetof(__typeof__(plan), strings);
-	plan.m[0] = (struct kp_module){ .name = 9, .path = 16 };
+	plan.m[0] = (struct kp_module){ .name = 9, .path = 16, .reason = 55 };
 	plan.m[1] = (struct kp_module){ .name = 22, .path = 33, .reason = 40,
 					.flags = KP_MOD_LOAD, .n_deps = 1 };
+	plan.aliases[0] = (struct kp_alias){ .pattern = 80, .module = 1 };
 	plan.builtins[0] = 50;
 	memcpy(plan.strings, strs, sizeof(strs));
 	entry(p, "etc", S_IFDIR | 0755, NULL);
@@ -890,13 +910,73 @@ static void test_ls_plan(void **state)
 	assert_non_null(strstr((char *)out.data, "-rw-r--r--     0     0          3 "
 			       "1970-01-01 00:16 kernel/x86/microcode/AuthenticAMD.bin\n"));
 	assert_non_null(strstr((char *)out.data, "  kernel:       6.1.0-t\n"));
-	assert_non_null(strstr((char *)out.data, "modules: 2, aliases: 0, built-ins: 1"));
+	assert_non_null(strstr((char *)out.data, "modules: 2, aliases: 1, built-ins: 1"));
 	assert_non_null(strstr((char *)out.data, "    2 virtio_blk /vb.ko [load]\n"
 			       "        before: virtio\n        reason: root disk\n"));
 	kd_buf_free(&out);
 	tmp_free(&d);
 	kd_str_free(&s);
 	kd_str_free(&img);
+}
+
+static void test_explain(void **state)
+{
+	struct kd_str s = { 0 };
+	struct kd_buf out;
+	struct tmp d;
+	char *argv[] = { "explain", NULL, "virtio", NULL, NULL };
+
+	(void)state;
+	make_plan(&s);
+	tmp_new(&d, &s);
+	argv[1] = d.img;
+	assert_int_equal(run_captured(kd_cmd_explain, argv, 1, d.out, &out), 0);
+	assert_non_null(strstr((char *)out.data, "virtio: in the image (kernel 6.1.0-t)\n"
+			       "  path:       /v.ko\n"
+			       "  reason:     dependency of virtio_blk\n"
+			       "  why:\n"
+			       "    virtio: dependency of virtio_blk\n"
+			       "    virtio_blk: root disk\n"
+			       "  needed by:  virtio_blk\n"
+			       "  options:    (none)\n"
+			       "  flags:      (none: loaded when a device or another module "
+			       "asks for it)\n"));
+	kd_buf_free(&out);
+	/* an alias, then a built-in */
+	argv[2] = "virtio:d00000002v00001AF4";
+	argv[3] = "ext4";
+	assert_int_equal(run_captured(kd_cmd_explain, argv, 1, d.out, &out), 0);
+	assert_non_null(strstr((char *)out.data, "virtio:d00000002v00001AF4: alias "
+			       "virtio:d00000002v* of module virtio_blk\n"
+			       "virtio_blk: in the image (kernel 6.1.0-t)\n"));
+	assert_non_null(strstr((char *)out.data, "  reason:     root disk\n  needs:      "
+			       "virtio\n"));
+	assert_null(strstr((char *)out.data, "why:"));
+	assert_non_null(strstr((char *)out.data, "ext4: not in the image: built into kernel "
+			       "6.1.0-t (nothing to load)\n"));
+	kd_buf_free(&out);
+	argv[2] = "nvme";
+	argv[3] = NULL;
+	assert_int_equal(run_captured(kd_cmd_explain, argv, 1, d.out, &out), 1);
+	assert_non_null(strstr((char *)out.data, "nvme: not in the image "));
+	assert_non_null(strstr((char *)out.data, "  (the image has no /etc/kindling/detect.txt: "
+			       "it was not built with --host-only)\n"));
+	kd_buf_free(&out);
+	tmp_free(&d);
+	/* with a detection report: the lines that name it, as whole words */
+	entry(&s, "etc/kindling/detect.txt", S_IFREG | 0644,
+	      "skip /sys/devices/x: not needed to boot (would be nvme)\n"
+	      "skip /sys/devices/y: would be nvme_core\n");
+	trailer(&s);
+	tmp_new(&d, &s);
+	argv[1] = d.img;
+	assert_int_equal(run_captured(kd_cmd_explain, argv, 1, d.out, &out), 1);
+	assert_non_null(strstr((char *)out.data, "  host-only detection (/etc/kindling/detect.txt):\n"
+			       "    skip /sys/devices/x: not needed to boot (would be nvme)\n"));
+	assert_null(strstr((char *)out.data, "nvme_core"));
+	kd_buf_free(&out);
+	tmp_free(&d);
+	kd_str_free(&s);
 }
 
 int main(void)
@@ -923,6 +1003,7 @@ int main(void)
 		cmocka_unit_test(test_extract_tree),
 		cmocka_unit_test(test_cat),
 		cmocka_unit_test(test_ls_plan),
+		cmocka_unit_test(test_explain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

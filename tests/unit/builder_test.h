@@ -9,6 +9,7 @@
 #include "detect/detect.h"
 #include "plan/plan.h"
 #include "inspect/inspect.h"
+#include "verify/verify.h"
 #include "image/image.h"
 #include "build/build.h"
 #include "cmd/cmd.h"

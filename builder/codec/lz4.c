@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
- * lz4 (lib/decompress_unlz4.c): the kernel reads only the legacy frame:
- * the magic 0x184C2102, then chunks of (le32 compressed size, LZ4 block),
- * each block the compression of 8 MiB of input (the last one shorter), no
- * end mark and no checksum.  Blocks are independent, so a batch of them is
- * compressed in parallel (LZ4_compress_HC) and written in order: the bytes
- * do not depend on the number of threads.
+ * lz4 (lib/decompress_unlz4.c): the kernel reads only the legacy frame: the
+ * magic 0x184C2102, then chunks of (le32 compressed size, LZ4 block), each
+ * block the compression of 8 MiB of input (the last one shorter), no end
+ * mark and no checksum.
+ *
+ * Encoding: blocks are independent, so a batch of them is compressed in
+ * parallel (LZ4_compress_HC) and written in order: the bytes do not depend
+ * on the number of threads.
+ *
+ * Decoding: like the kernel, the stream ends at the end of the input, at
+ * fewer than 4 bytes left, or at a zero size (the padding before the next
+ * segment); another magic inside the stream is skipped.
  */
 #include <errno.h>
 #include <lz4.h>
@@ -13,10 +19,65 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec/codec.h"
+#include "codec/internal.h"
 
 #define LZ4_LEGACY_MAGIC 0x184c2102u
-#define LZ4_CHUNK (8u << 20)
+#define LZ4_CHUNK (8u << 20) /* each block decodes to at most this */
+
+/* ---- decoding ---------------------------------------------------------------- */
+
+static uint32_t le32(const unsigned char *p)
+{
+	return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static int lz4_block(struct kd_dec *d, size_t pos, uint32_t csize)
+{
+	int r, err;
+
+	/* room for a whole block; the limit is checked before the next one */
+	err = kd_dec_reserve(d, LZ4_CHUNK);
+	if (err < 0)
+		return err;
+	r = LZ4_decompress_safe((const char *)d->in + pos, (char *)d->out + d->size,
+				(int)csize, LZ4_CHUNK);
+	if (r < 0)
+		return kd_dec_fail(d, -EINVAL, "corrupt chunk at byte %zu of the stream",
+				   pos - 4);
+	d->size += (size_t)r;
+	return 0;
+}
+
+static int lz4_decode(struct kd_dec *d)
+{
+	size_t pos = 4;
+	uint32_t csize;
+	int err;
+
+	while (d->n - pos >= 4) {
+		csize = le32(d->in + pos);
+		if (csize == 0)
+			break;
+		if (csize == LZ4_LEGACY_MAGIC) {
+			pos += 4;
+			continue;
+		}
+		if (csize > (uint32_t)LZ4_compressBound(LZ4_CHUNK))
+			return kd_dec_fail(d, -EINVAL, "chunk at byte %zu claims %u bytes, more than "
+					   "a legacy chunk can hold (is another segment glued "
+					   "on without zero padding?)", pos, csize);
+		if (csize > d->n - pos - 4)
+			return kd_dec_truncated(d);
+		err = lz4_block(d, pos + 4, csize);
+		if (err < 0)
+			return err;
+		pos += 4 + (size_t)csize;
+	}
+	d->used = pos;
+	return 0;
+}
+
+/* ---- encoding ---------------------------------------------------------------- */
 
 struct lz4_job {
 	char *out;      /* le32 size then the block */
@@ -88,24 +149,17 @@ static int lz4_flush(struct lz4_state *st)
 
 static int lz4_open(struct kd_zsink *s, int level, unsigned threads)
 {
-	struct lz4_state *st = calloc(1, sizeof(*st));
+	struct lz4_state *st = kd_xcalloc(1, sizeof(*st));
 
-	if (st == NULL)
-		return -ENOMEM;
 	s->state = st;
 	st->s = s;
 	st->level = level;
 	st->batch = threads ? threads : 1;
 	st->bound = LZ4_compressBound(LZ4_CHUNK);
-	st->in = malloc((size_t)st->batch * LZ4_CHUNK);
-	st->jobs = calloc(st->batch, sizeof(*st->jobs));
-	if (st->in == NULL || st->jobs == NULL)
-		return -ENOMEM;
-	for (unsigned i = 0; i < st->batch; i++) {
-		st->jobs[i].out = malloc((size_t)st->bound + 4);
-		if (st->jobs[i].out == NULL)
-			return -ENOMEM;
-	}
+	st->in = kd_xreallocarray(NULL, st->batch, LZ4_CHUNK);
+	st->jobs = kd_xcalloc(st->batch, sizeof(*st->jobs));
+	for (unsigned i = 0; i < st->batch; i++)
+		st->jobs[i].out = kd_xmalloc((size_t)st->bound + 4);
 	return 0;
 }
 
@@ -149,7 +203,8 @@ static void lz4_free(struct kd_zsink *s)
 	free(st);
 }
 
-const struct kd_zcodec kd_zcodec_lz4 = {
-	.name = "lz4", .min_level = 1, .max_level = LZ4HC_CLEVEL_MAX, .default_level = 9,
+const struct kd_codec_impl kd_codec_lz4 = {
+	.name = "lz4", .magic = "\x02\x21\x4c\x18", .magic_len = 4, .decode = lz4_decode,
+	.min_level = 1, .max_level = LZ4HC_CLEVEL_MAX, .default_level = 9,
 	.open = lz4_open, .write = lz4_write, .finish = lz4_finish, .free = lz4_free,
 };
