@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/extfs.h"
 #include "detect/internal.h"
 
 #define MAX_CHAIN 16  /* stacked block devices (dm on md on ...) */
@@ -384,6 +385,16 @@ static void uuid_string(const unsigned char *u, char *out, size_t size)
 		 u[12], u[13], u[14], u[15]);
 }
 
+static uint32_t le16(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+	return le16(p) | le16(p + 2) << 16;
+}
+
 /* The UUID and type of an ext2/3/4, xfs or btrfs superblock on SYSROOT/dev/NAME
  * (a live system's device node); true when found. */
 static bool probe_fs(struct kd_detector *r, const char *name, char *uuid, size_t usize,
@@ -398,16 +409,17 @@ static bool probe_fs(struct kd_detector *r, const char *name, char *uuid, size_t
 	if (fd < 0)
 		return false;
 	if (pread(fd, sb, sizeof(sb), 0) == (ssize_t)sizeof(sb)) {
-		if (sb[1024 + 0x38] == 0x53 && sb[1024 + 0x39] == 0xef) {
-			unsigned compat = sb[1024 + 0x5c] | (unsigned)sb[1024 + 0x5d] << 8;
-			unsigned incompat = sb[1024 + 0x60] | (unsigned)sb[1024 + 0x61] << 8;
+		if (le16(sb + KC_EXT_SB_OFFSET + KC_EXT_OFF_MAGIC) == KC_EXT_MAGIC) {
+			const unsigned char *e = sb + KC_EXT_SB_OFFSET;
+			const char *t = kc_ext_type(le32(e + KC_EXT_OFF_COMPAT),
+						    le32(e + KC_EXT_OFF_INCOMPAT),
+						    le32(e + KC_EXT_OFF_RO_COMPAT),
+						    le32(e + KC_EXT_OFF_FLAGS));
 
-			uuid_string(sb + 1024 + 0x68, uuid, usize);
-			/* TODO(lead): use common/extfs.h (the init's rule, libblkid's) */
-			/* journal: ext3; extents or 64bit: ext4 */
-			snprintf(type, tsize, "%s", incompat & 0x2c0 ? "ext4" : compat & 4 ? "ext3"
-								    : "ext2");
-			found = true;
+			/* the init's rule (libblkid's): the type the boot will mount */
+			uuid_string(e + KC_EXT_OFF_UUID, uuid, usize);
+			snprintf(type, tsize, "%s", t ? t : "");
+			found = t != NULL;
 		} else if (memcmp(sb, "XFSB", 4) == 0) {
 			uuid_string(sb + 32, uuid, usize);
 			snprintf(type, tsize, "xfs");
