@@ -30,13 +30,6 @@ static const char *mod_name(const struct kp_plan *p, uint32_t i)
 	return kp_str(p, p->modules[i].name);
 }
 
-static void print_names(const struct kp_plan *p, uint32_t first, uint32_t n)
-{
-	for (uint32_t i = 0; i < n; i++)
-		printf("%s%s", i ? ", " : "", mod_name(p, p->deps[first + i]));
-	putchar('\n');
-}
-
 static void print_users(const struct kp_plan *p, const uint32_t *v, size_t n,
 			const char *label)
 {
@@ -72,11 +65,11 @@ static void print_module(const struct kp_plan *p, const struct kd_why_module *w)
 	print_users(p, w->post_of, w->n_post_of, "  loaded after (softdep post of): ");
 	if (m->n_deps) {
 		printf("  needs:      ");
-		print_names(p, m->deps_first, m->n_deps);
+		kd_plan_print_deps(stdout, p, m->deps_first, m->n_deps);
 	}
 	if (m->n_post) {
 		printf("  then loads: ");
-		print_names(p, m->post_first, m->n_post);
+		kd_plan_print_deps(stdout, p, m->post_first, m->n_post);
 	}
 	printf("  options:    %s\n", *kp_str(p, m->options) ? kp_str(p, m->options) : "(none)");
 	printf("  flags:      %s\n", flag_names(m->flags, flags, sizeof(flags)));

@@ -74,14 +74,6 @@ static int list_segment(const struct kd_log *log, const struct kd_img_segment *s
 	return r;
 }
 
-static void print_list(const struct kp_plan *p, uint32_t first, uint32_t n)
-{
-	for (uint32_t i = 0; i < n; i++)
-		printf("%s%s", i ? ", " : "",
-		       kp_str(p, p->modules[p->deps[first + i]].name));
-	putchar('\n');
-}
-
 static void print_module(const struct kp_plan *p, uint32_t i)
 {
 	const struct kp_module *m = &p->modules[i];
@@ -94,11 +86,11 @@ static void print_module(const struct kp_plan *p, uint32_t i)
 		printf("        options: %s\n", kp_str(p, m->options));
 	if (m->n_deps) {
 		printf("        before: ");
-		print_list(p, m->deps_first, m->n_deps);
+		kd_plan_print_deps(stdout, p, m->deps_first, m->n_deps);
 	}
 	if (m->n_post) {
 		printf("        after: ");
-		print_list(p, m->post_first, m->n_post);
+		kd_plan_print_deps(stdout, p, m->post_first, m->n_post);
 	}
 	if (*kp_str(p, m->reason))
 		printf("        reason: %s\n", kp_str(p, m->reason));

@@ -117,3 +117,10 @@ void kd_imgfiles_free(struct kd_imgfiles *f)
 	kd_img_free(&f->img);
 	memset(f, 0, sizeof(*f));
 }
+
+void kd_plan_print_deps(FILE *f, const struct kp_plan *p, uint32_t first, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		fprintf(f, "%s%s", i ? ", " : "", kp_str(p, p->modules[p->deps[first + i]].name));
+	fputc('\n', f);
+}

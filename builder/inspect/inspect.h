@@ -94,6 +94,8 @@ void kd_img_free(struct kd_img *img);
  * Every entry of every segment, indexed by its path; a path given twice
  * keeps its last entry, as the kernel's unpacker overwrites earlier ones. */
 struct kp_plan;
+/* "a, b, c\n": the names of the plan's deps[first .. first + n) (ls, explain). */
+void kd_plan_print_deps(FILE *f, const struct kp_plan *p, uint32_t first, uint32_t n);
 struct kd_imgfiles {
 	const char *path;
 	struct kd_img img;
