@@ -128,7 +128,7 @@ void kd_lines_init(struct kd_lines *l, const char *file, const char *text, size_
 		   bool join);
 /* The next line without its newline, writable until the next call; NULL at the
  * end.  With join, "\\\n" joins lines and a backslash before any other character
- * is dropped, the character kept. */
+ * is dropped, the character kept; one that ends the text is dropped. */
 char *kd_lines_next(struct kd_lines *l);
 void kd_lines_free(struct kd_lines *l);
 /* The next blank-separated word of *p, NUL-terminated in place; NULL at the end. */
