@@ -214,13 +214,13 @@ static void check_deps(struct check *c)
 		if (module_entry(c, i) == NULL)
 			problem(c, "module %s: its file %s is not in the image", name,
 				kp_str(c->p, c->p->modules[i].path));
-		if (m < 0 || !db->mods[m].in_dep) {
+		if (m < 0 || !kd_db_mod(db, m)->in_dep) {
 			problem(c, "module %s: not in kernel %s's modules.dep (the image was "
 				"built from another module tree?)", name, c->kver);
 			continue;
 		}
-		for (size_t d = 0; d < db->mods[m].n_deps; d++) {
-			const struct kd_module *dep = &db->mods[db->mods[m].deps[d]];
+		for (size_t d = 0; d < kd_db_mod(db, m)->n_deps; d++) {
+			const struct kd_module *dep = kd_db_mod(db, kd_db_mod(db, m)->deps[d]);
 
 			n_deps++;
 			if (kd_map_get(&c->in_image, dep->name, NULL) || dep->builtin)
@@ -243,7 +243,7 @@ static const char *symbol_owner(struct check *c, const char *sym)
 		const char *pat = db->symbols[i].pattern;
 
 		if (strncmp(pat, "symbol:", 7) == 0 && strcmp(pat + 7, sym) == 0)
-			return db->mods[db->symbols[i].module].name;
+			return kd_db_mod(db, db->symbols[i].module)->name;
 	}
 	return NULL;
 }
@@ -423,7 +423,7 @@ static void check_fstype(struct check *c, const char *fstype, const char *what)
 		return;
 	}
 	for (size_t i = 0; i < l.n; i++) {
-		const struct kd_module *m = &kd_ctx_db(c->ctx)->mods[l.insts[i]->mod];
+		const struct kd_module *m = kd_db_mod(kd_ctx_db(c->ctx), l.insts[i]->mod);
 		uint32_t idx;
 
 		kd_map_put(&c->fs_checked, m->name, 0);

@@ -145,7 +145,7 @@ int kd_detect_alias(struct kd_detector *r, const char *alias, const char *reason
 	if (err < 0)
 		return err;
 	for (size_t i = 0; i < l.n && err == 0; i++) {
-		const struct kd_module *m = &db->mods[l.insts[i]->mod];
+		const struct kd_module *m = kd_db_mod(db, l.insts[i]->mod);
 		bool builtin = l.insts[i]->builtin || m->builtin;
 		struct kd_str why = { 0 };
 
@@ -227,7 +227,7 @@ int kd_detect_builtin_fallback(struct kd_detector *r, const char *dev, const cha
 	if (!bound_driver(r, dev, name, sizeof(name)))
 		return 0;
 	mod = kd_module_find(r->ctx, name);
-	if (mod < 0 || !db->mods[mod].builtin)
+	if (mod < 0 || !kd_db_mod(db, mod)->builtin)
 		return 0;
 	kd_str_printf(&s, "%s (no alias of %s matches; the running kernel's driver %s is "
 		      "built into %s)", reason, kd_ctx_kver(r->ctx), name, kd_ctx_kver(r->ctx));
@@ -456,7 +456,7 @@ static int skip_device(struct kd_detector *r, const char *dev, const char *ma, c
 	else
 		kd_str_printf(&s, "%s (%s)", why, ma);
 	for (size_t i = 0; l && i < l->n; i++) {
-		const char *name = kd_ctx_db(r->ctx)->mods[l->insts[i]->mod].name;
+		const char *name = kd_db_mod(kd_ctx_db(r->ctx), l->insts[i]->mod)->name;
 		size_t j;
 
 		for (j = 0; j < i; j++) /* one module, several aliases: name it once */
@@ -512,7 +512,7 @@ static int device(struct kd_detector *r, const char *dev, const char *ma)
 		goto out;
 	}
 	for (size_t i = 0; i < l.n && err >= 0; i++) {
-		const struct kd_module *m = &db->mods[l.insts[i]->mod];
+		const struct kd_module *m = kd_db_mod(db, l.insts[i]->mod);
 		int c = cls;
 		const char *name = class_label(cls);
 
@@ -579,14 +579,14 @@ static bool kept(struct kd_detector *r, const char *dev, const char *ma)
 	if (l.n == 0 && cls > 0 && bound_driver(r, dev, name, sizeof(name))) {
 		int mod = kd_module_find(r->ctx, name);
 
-		keep = mod >= 0 && db->mods[mod].builtin;
+		keep = mod >= 0 && kd_db_mod(db, mod)->builtin;
 	}
 	for (size_t i = 0; i < l.n && !keep; i++) {
 		const char *label;
 		int c = cls;
 
 		if (c == CLASS_BY_MODULE)
-			c = class_of_module(&db->mods[l.insts[i]->mod], &label);
+			c = class_of_module(kd_db_mod(db, l.insts[i]->mod), &label);
 		keep = c > 0 && (r->policy & (unsigned)c);
 	}
 	kd_lookup_free(&l);

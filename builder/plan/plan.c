@@ -56,7 +56,7 @@ static int push_u32(uint32_t **arr, size_t *n, uint32_t val)
 
 static const char *mod_name(struct kd_ctx *ctx, uint32_t mod)
 {
-	return kd_ctx_db(ctx)->mods[mod].name;
+	return kd_db_mod(kd_ctx_db(ctx), mod)->name;
 }
 
 static void node_free(struct node *nd)
@@ -84,7 +84,7 @@ static void collect_free(struct collect *c)
  * needed, not only the direct ones, so one level suffices). */
 static const char *omitted_by(struct collect *c, uint32_t mod)
 {
-	const struct kd_module *m = &kd_ctx_db(c->ctx)->mods[mod];
+	const struct kd_module *m = kd_db_mod(kd_ctx_db(c->ctx), mod);
 
 	if (c->omitted.n == 0)
 		return NULL;
@@ -98,7 +98,7 @@ static const char *omitted_by(struct collect *c, uint32_t mod)
 
 static bool has_file(struct kd_ctx *ctx, uint32_t mod)
 {
-	const struct kd_module *m = &kd_ctx_db(ctx)->mods[mod];
+	const struct kd_module *m = kd_db_mod(kd_ctx_db(ctx), mod);
 
 	return m->in_dep && m->path != NULL;
 }
@@ -229,7 +229,7 @@ static int expand_soft(struct collect *c, uint32_t idx)
 
 static int expand_node(struct collect *c, uint32_t idx)
 {
-	const struct kd_module *m = &kd_ctx_db(c->ctx)->mods[c->v[idx].mod];
+	const struct kd_module *m = kd_db_mod(kd_ctx_db(c->ctx), c->v[idx].mod);
 	uint32_t *deps = NULL;
 	size_t n = m->n_deps;
 	int err;
@@ -257,7 +257,7 @@ static int add_want(struct collect *c, const struct kd_want *w)
 		const char *om;
 
 		if (!has_file(c->ctx, mod)) {
-			builtin += kd_ctx_db(c->ctx)->mods[mod].builtin || l.insts[i]->builtin;
+			builtin += kd_db_mod(kd_ctx_db(c->ctx), mod)->builtin || l.insts[i]->builtin;
 			continue;
 		}
 		om = omitted_by(c, mod);
@@ -594,7 +594,7 @@ static int order_nodes(struct collect *c, uint32_t **order)
 
 static bool is_filesystem(struct kd_ctx *ctx, uint32_t mod, const bool *fs_alias)
 {
-	const char *path = kd_ctx_db(ctx)->mods[mod].path;
+	const char *path = kd_db_mod(kd_ctx_db(ctx), mod)->path;
 
 	return fs_alias[mod] || (path && strncmp(path, "kernel/fs/", 10) == 0);
 }
@@ -612,7 +612,7 @@ static int plan_modules(struct collect *c, const uint32_t *order, const uint32_t
 			struct kd_plan *p)
 {
 	struct kd_moddb *db = kd_ctx_db(c->ctx);
-	bool *fs_alias = calloc(db->n_mods ? db->n_mods : 1, sizeof(*fs_alias));
+	bool *fs_alias = calloc(db->mods.n ? db->mods.n : 1, sizeof(*fs_alias));
 	size_t i;
 	int err = -ENOMEM;
 
@@ -682,7 +682,7 @@ static int plan_aliases(struct collect *c, const uint32_t *pos, struct kd_plan *
 	int err = 0;
 
 	for (i = 0; i < db->n_aliases && err == 0; i++)
-		if (kd_map_get(&c->by_name, db->mods[db->aliases[i].module].name, &idx))
+		if (kd_map_get(&c->by_name, kd_db_mod(db, db->aliases[i].module)->name, &idx))
 			err = push_alias(p, &cap, db->aliases[i].pattern, idx);
 	for (i = 0; i < cf->n_aliases && err == 0; i++) {
 		char name[NAME_MAX_LEN], pat[4096];
@@ -719,12 +719,12 @@ static int plan_builtins(struct kd_ctx *ctx, struct kd_plan *p)
 	struct kd_moddb *db = kd_ctx_db(ctx);
 	size_t i;
 
-	p->builtins = calloc(db->n_mods ? db->n_mods : 1, sizeof(char *));
+	p->builtins = calloc(db->mods.n ? db->mods.n : 1, sizeof(char *));
 	if (p->builtins == NULL)
 		return -ENOMEM;
-	for (i = 0; i < db->n_mods; i++)
-		if (db->mods[i].builtin)
-			p->builtins[p->n_builtins++] = kd_xstrdup(db->mods[i].name);
+	for (i = 0; i < db->mods.n; i++)
+		if (kd_db_mod(db, i)->builtin)
+			p->builtins[p->n_builtins++] = kd_xstrdup(kd_db_mod(db, i)->name);
 	qsort(p->builtins, p->n_builtins, sizeof(char *), str_cmp);
 	return 0;
 }
@@ -739,7 +739,7 @@ static void report_install_commands(struct kd_ctx *ctx, const struct kd_plan *p)
 	const struct kd_config *conf = kd_ctx_config(ctx);
 
 	for (size_t i = 0; i < p->n; i++) {
-		const char *name = kd_ctx_db(ctx)->mods[p->mods[i].mod].name;
+		const char *name = kd_db_mod(kd_ctx_db(ctx), p->mods[i].mod)->name;
 
 		for (size_t j = 0; j < conf->n_install; j++) {
 			if (fnmatch(conf->install[j].modname, name, 0) != 0)

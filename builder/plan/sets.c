@@ -450,7 +450,7 @@ static int syms_get(struct kd_sets *s, uint32_t mod, const struct kd_symbols **o
 	int err;
 
 	if (mod >= s->n_syms) {
-		size_t n = kd_ctx_db(s->ctx)->n_mods;
+		size_t n = kd_ctx_db(s->ctx)->mods.n;
 		void *p = realloc(s->syms, n * sizeof(*s->syms));
 
 		if (p == NULL)
@@ -493,16 +493,19 @@ static int match_symbol(struct kd_sets *s, const struct entry *e, const char *re
 			const struct names *skip, struct names *out)
 {
 	struct kd_moddb *db = kd_ctx_db(s->ctx);
-	uint32_t *cand = malloc((db->n_mods ? db->n_mods : 1) * sizeof(*cand));
+	uint32_t *cand = malloc((db->mods.n ? db->mods.n : 1) * sizeof(*cand));
 	size_t n = 0, i;
 	int err;
 
 	if (cand == NULL)
 		return -ENOMEM;
-	for (i = 0; i < db->n_mods; i++)
-		if (db->mods[i].in_dep && db->mods[i].path && in_scope(e, db->mods[i].path) &&
-		    !(skip && kd_map_get(&skip->index, db->mods[i].name, NULL)))
+	for (i = 0; i < db->mods.n; i++) {
+		const struct kd_module *m = kd_db_mod(db, i);
+
+		if (m->in_dep && m->path && in_scope(e, m->path) &&
+		    !(skip && kd_map_get(&skip->index, m->name, NULL)))
 			cand[n++] = (uint32_t)i;
+	}
 	/* reading the files is the slow part: all at once, in parallel */
 	err = kd_modcache_load(s->cache, cand, n);
 	for (i = 0; i < n && err == 0; i++) {
@@ -510,7 +513,7 @@ static int match_symbol(struct kd_sets *s, const struct entry *e, const char *re
 
 		err = syms_get(s, cand[i], &sy);
 		if (err == 0 && uses_symbol(sy, e->arg))
-			err = names_add(out, db->mods[cand[i]].name, reason);
+			err = names_add(out, kd_db_mod(db, cand[i])->name, reason);
 	}
 	free(cand);
 	return err;
@@ -522,8 +525,8 @@ static int match_db(struct kd_sets *s, const struct entry *e, const char *reason
 	struct kd_moddb *db = kd_ctx_db(s->ctx);
 	int err = 0;
 
-	for (size_t i = 0; i < db->n_mods && err == 0; i++) {
-		const struct kd_module *m = &db->mods[i];
+	for (size_t i = 0; i < db->mods.n && err == 0; i++) {
+		const struct kd_module *m = kd_db_mod(db, i);
 		bool hit;
 
 		if (!m->in_dep || m->path == NULL)
