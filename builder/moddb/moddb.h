@@ -63,34 +63,35 @@ struct kd_conf_command {
 struct kd_conf_softdep {
 	char *modname; /* may be a fnmatch pattern */
 	char **pre, **post;
-	size_t n_pre, n_post;
+	size_t n_pre, n_post, cap_pre, cap_post;
 };
 struct kd_conf_weakdep {
 	char *modname;
 	char **deps;
-	size_t n_deps;
+	size_t n_deps, cap_deps;
 };
 struct kd_config {
 	struct kd_conf_alias *aliases;
-	size_t n_aliases;
+	size_t n_aliases, cap_aliases;
 	struct kd_conf_option *options;
-	size_t n_options;
+	size_t n_options, cap_options;
 	char **blacklist;
-	size_t n_blacklist;
+	size_t n_blacklist, cap_blacklist;
 	struct kd_conf_command *install, *remove;
-	size_t n_install, n_remove;
+	size_t n_install, n_remove, cap_install, cap_remove;
 	struct kd_conf_softdep *softdeps;
-	size_t n_softdeps;
+	size_t n_softdeps, cap_softdeps;
 	struct kd_conf_weakdep *weakdeps;
-	size_t n_weakdeps;
+	size_t n_weakdeps, cap_weakdeps;
 	char **files; /* every file parsed, in order (for reports) */
-	size_t n_files;
+	size_t n_files, cap_files;
 };
-/* Parse one file's text; bad lines are logged "FILE line N: ..." and skipped. */
-int kd_config_parse(struct kd_ctx *ctx, struct kd_config *c, const char *filename,
-		    const char *text);
+/* Parse one file's text (up to its first NUL); bad lines are logged
+ * "FILE line N: ..." and skipped. */
+void kd_config_parse(struct kd_ctx *ctx, struct kd_config *c, const char *filename,
+		     const char *text);
 /* Kernel command line: MOD.param=value, modprobe.blacklist=a,b (kmod's rules). */
-int kd_config_parse_cmdline(struct kd_ctx *ctx, struct kd_config *c, const char *cmdline);
+void kd_config_parse_cmdline(struct kd_ctx *ctx, struct kd_config *c, const char *cmdline);
 /* Load the module dir's modules.softdep/.weakdep and every conf dir, merged
  * by basename (first dir wins), in sorted order, then the command line. */
 int kd_config_load(struct kd_ctx *ctx);
