@@ -252,8 +252,8 @@ int kd_ksyms_load(struct kd_ctx *ctx, const char *root, const char *kver, struct
 bool kd_ksyms_has(const struct kd_ksyms *k, const char *name);
 void kd_ksyms_free(struct kd_ksyms *k);
 /* Parsers, exposed for tests; each adds to k. */
-int kd_ksyms_parse_sysmap(struct kd_ksyms *k, const char *text);
-int kd_ksyms_parse_symvers(struct kd_ksyms *k, const char *text);
+void kd_ksyms_parse_sysmap(struct kd_ksyms *k, const char *text);
+void kd_ksyms_parse_symvers(struct kd_ksyms *k, const char *text);
 /* vmlinux's __ksymtab (PREL32 entries, 12 bytes) against __ksymtab_strings;
  * addresses are the sections' sh_addr. */
 int kd_ksyms_parse_ksymtab(struct kd_ksyms *k, const void *tab, size_t tab_size,
