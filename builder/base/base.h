@@ -75,11 +75,10 @@ struct kd_str {
 	char *s;
 	size_t len, cap;
 };
-/* These return 0 (they die on out of memory): the int goes once no caller tests it. */
-int kd_str_add(struct kd_str *b, const char *s, size_t n);
-int kd_str_addz(struct kd_str *b, const char *s);
-int kd_str_printf(struct kd_str *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int kd_str_vprintf(struct kd_str *b, const char *fmt, va_list ap)
+void kd_str_add(struct kd_str *b, const char *s, size_t n);
+void kd_str_addz(struct kd_str *b, const char *s);
+void kd_str_printf(struct kd_str *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void kd_str_vprintf(struct kd_str *b, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 /* The string, taken out of b (b is empty again); "" when nothing was added. */
 char *kd_str_take(struct kd_str *b);
@@ -137,7 +136,7 @@ void kd_lines_init(struct kd_lines *l, const char *file, const char *text, size_
 		   bool join);
 /* The next line without its newline, writable until the next call; NULL at the
  * end.  With join, "\\\n" joins lines and a backslash before any other character
- * is dropped, the character kept. */
+ * is dropped, the character kept; one that ends the text is dropped. */
 char *kd_lines_next(struct kd_lines *l);
 void kd_lines_free(struct kd_lines *l);
 /* The next blank-separated word of *p, NUL-terminated in place; NULL at the end. */

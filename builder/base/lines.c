@@ -14,24 +14,43 @@ void kd_lines_init(struct kd_lines *l, const char *file, const char *text, size_
 	l->join = join;
 }
 
+/* Where the current physical line's plain run ends: its newline (or the end),
+ * or with join a backslash. */
+static const char *run_end(const struct kd_lines *l)
+{
+	const char *s = l->p, *nl = memchr(s, '\n', (size_t)(l->end - s));
+
+	if (nl == NULL)
+		nl = l->end;
+	if (!l->join)
+		return nl;
+	while (s < nl && *s != '\\')
+		s++;
+	return s;
+}
+
 char *kd_lines_next(struct kd_lines *l)
 {
 	if (l->p >= l->end)
 		return NULL;
 	l->line.len = 0;
 	kd_str_add(&l->line, "", 0);
-	while (l->p < l->end && *l->p != '\n') {
-		const char *s = l->p++;
+	for (;;) {
+		const char *stop = run_end(l);
 
-		if (l->join && *s == '\\' && l->p < l->end) {
-			/* kmod: "\\\n" joins, "\\c" is c */
-			s = l->p++;
-			if (*s == '\n') {
-				l->no++;
-				continue;
-			}
-		}
-		kd_str_add(&l->line, s, 1);
+		/* whole runs, not bytes: a distro's modules.alias is 1 MB */
+		kd_str_add(&l->line, l->p, (size_t)(stop - l->p));
+		l->p = stop;
+		if (l->p == l->end || *l->p == '\n')
+			break;
+		/* a backslash (join): kmod's "\\\n" joins, "\\c" is c */
+		if (++l->p == l->end)
+			break; /* the text's last byte: dropped */
+		if (*l->p == '\n')
+			l->no++;
+		else
+			kd_str_add(&l->line, l->p, 1);
+		l->p++;
 	}
 	if (l->p < l->end)
 		l->p++; /* the newline */

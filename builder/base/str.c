@@ -30,21 +30,20 @@ static void str_reserve(struct kd_str *b, size_t extra)
 	b->cap = need;
 }
 
-int kd_str_add(struct kd_str *b, const char *s, size_t n)
+void kd_str_add(struct kd_str *b, const char *s, size_t n)
 {
 	str_reserve(b, n);
 	memcpy(b->s + b->len, s, n);
 	b->len += n;
 	b->s[b->len] = '\0';
-	return 0;
 }
 
-int kd_str_addz(struct kd_str *b, const char *s)
+void kd_str_addz(struct kd_str *b, const char *s)
 {
-	return kd_str_add(b, s, strlen(s));
+	kd_str_add(b, s, strlen(s));
 }
 
-int kd_str_vprintf(struct kd_str *b, const char *fmt, va_list ap)
+void kd_str_vprintf(struct kd_str *b, const char *fmt, va_list ap)
 {
 	va_list aq;
 	int n;
@@ -59,17 +58,15 @@ int kd_str_vprintf(struct kd_str *b, const char *fmt, va_list ap)
 	str_reserve(b, (size_t)n);
 	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
 	b->len += (size_t)n;
-	return 0;
 }
 
-int kd_str_printf(struct kd_str *b, const char *fmt, ...)
+void kd_str_printf(struct kd_str *b, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	kd_str_vprintf(b, fmt, ap);
 	va_end(ap);
-	return 0;
 }
 
 char *kd_str_take(struct kd_str *b)

@@ -88,15 +88,13 @@ static int load_hooks(struct build *b)
 /* --add first: its reason wins over a set's for the same module. */
 static int want_adds(struct build *b)
 {
-	for (size_t i = 0; i < b->s.adds.n; i++) {
-		int err = kd_wants_add(&b->w, b->s.adds.v[i],
-				       i < b->s.n_conf_adds ? "kindling.conf add" : "--add",
-				       KD_WANT_LOAD | KD_WANT_REQUIRED);
-
-		if (err < 0)
-			return err;
-	}
-	return b->hooks ? kd_hooks_wants(b->hooks, &b->w) : 0;
+	for (size_t i = 0; i < b->s.adds.n; i++)
+		kd_wants_add(&b->w, b->s.adds.v[i],
+			     i < b->s.n_conf_adds ? "kindling.conf add" : "--add",
+			     KD_WANT_LOAD | KD_WANT_REQUIRED);
+	if (b->hooks)
+		kd_hooks_wants(b->hooks, &b->w);
+	return 0;
 }
 
 static int want_detected(struct build *b)
@@ -119,14 +117,10 @@ static int want_detected(struct build *b)
 	for (size_t i = 0; i < det->n_items; i++) {
 		if (det->items[i].builtin)
 			continue; /* nothing to add; the plan lists the kernel's built-ins */
-		err = kd_wants_add(&b->w, det->items[i].module, det->items[i].reason,
-				   det->items[i].root ? KD_WANT_LOAD : 0);
-		if (err < 0)
-			return err;
+		kd_wants_add(&b->w, det->items[i].module, det->items[i].reason,
+			     det->items[i].root ? KD_WANT_LOAD : 0);
 	}
-	err = kd_detect_format(det, &b->detect_text);
-	if (err < 0)
-		return err;
+	kd_detect_format(det, &b->detect_text);
 	KD_INFO(kd_ctx_log(b->ctx), "host-only: %zu modules detected, root %s (%s), default root=%s",
 		det->n_items, det->root_source, det->root_fstype ? det->root_fstype : "type unknown",
 		det->root_spec);
@@ -218,8 +212,10 @@ static int write_image(struct build *b)
 	io.hooks = b->hooks;
 	io.detect_text = b->detect_text.s;
 	err = get_mtime(&io.mtime);
-	if (err == 0)
-		err = kd_image_write(b->ctx, &b->plan, &io, &st);
+	if (err < 0)
+		goto out;
+	err = kd_image_write(b->ctx, &b->plan, &io, &st);
+out:
 	free(init);
 	if (err < 0)
 		return err;

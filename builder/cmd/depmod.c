@@ -44,17 +44,19 @@ static int write_index(const char *dir, const char *name, const char *text)
 			strerror(-err));
 		return err;
 	}
-	if (fwrite(text, 1, len, f) != len)
+	if (fwrite(text, 1, len, f) != len) {
 		err = -EIO;
-	if (fclose(f) != 0 && err == 0)
-		err = -errno;
-	if (err == 0 && rename(tmp, path) != 0)
-		err = -errno;
-	if (err < 0) {
-		fprintf(stderr, "kindling depmod: cannot write %s: %s\n", path,
-			strerror(-err));
-		unlink(tmp);
+		fclose(f);
+		goto fail;
 	}
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		err = -errno;
+		goto fail;
+	}
+	return 0;
+fail:
+	fprintf(stderr, "kindling depmod: cannot write %s: %s\n", path, strerror(-err));
+	unlink(tmp);
 	return err;
 }
 
@@ -76,8 +78,7 @@ static int write_all(const char *dir, const struct kd_depgen *g)
 		return -errno;
 	}
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		int err = write_index(dir, files[i].name,
-				      files[i].text ? files[i].text : "");
+		int err = write_index(dir, files[i].name, files[i].text);
 
 		if (err < 0)
 			return err;

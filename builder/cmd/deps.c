@@ -25,7 +25,7 @@ static void print_steps(struct kd_ctx *ctx, const struct kd_step *s, size_t n)
 			printf("install %s %s\n", s[i].install_cmd, s[i].options);
 			break;
 		case KD_STEP_BUILTIN:
-			printf("builtin %s\n", kd_ctx_db(ctx)->mods[s[i].mod].name);
+			printf("builtin %s\n", kd_db_mod(kd_ctx_db(ctx), s[i].mod)->name);
 			break;
 		case KD_STEP_INSMOD:
 			path = kd_module_fullpath(ctx, s[i].mod);
@@ -39,10 +39,8 @@ static void print_steps(struct kd_ctx *ctx, const struct kd_step *s, size_t n)
 static int show_one(struct kd_ctx *ctx, const char *name)
 {
 	struct kd_lookup l;
-	int err = kd_lookup(ctx, name, &l);
 
-	if (err < 0)
-		return 1;
+	kd_lookup(ctx, name, &l);
 	if (l.n == 0) {
 		fprintf(stderr, "kindling: module %s not found in directory %s\n", name,
 			kd_ctx_moddir(ctx));
@@ -52,14 +50,13 @@ static int show_one(struct kd_ctx *ctx, const char *name)
 		struct kd_step *steps;
 		size_t n;
 
-		err = kd_probe_steps(ctx, l.insts[i], NULL, &steps, &n);
-		if (err < 0)
-			break;
+		/* a blacklisted module (1) has no steps */
+		kd_probe_steps(ctx, l.insts[i], NULL, &steps, &n);
 		print_steps(ctx, steps, n);
 		kd_steps_free(steps, n);
 	}
 	kd_lookup_free(&l);
-	return err < 0 ? 1 : 0;
+	return 0;
 }
 
 int kd_cmd_deps(int argc, char **argv)

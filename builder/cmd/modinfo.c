@@ -49,11 +49,8 @@ static int show_file(struct kd_ctx *ctx, const char *path, const char *name,
 	}
 	/* keys are printed with their colon, like kmod's modinfo */
 	for (size_t i = 0; i < mi.n && !field; i++) {
-		char *k = malloc(strlen(mi.keys[i]) + 2);
+		char *k = kd_xasprintf("%s:", mi.keys[i]);
 
-		if (k == NULL)
-			break;
-		sprintf(k, "%s:", mi.keys[i]);
 		free(mi.keys[i]);
 		mi.keys[i] = k;
 	}
@@ -67,8 +64,7 @@ static int show_name(struct kd_ctx *ctx, const char *arg, const char *field)
 	struct kd_lookup l;
 	int rc = 0;
 
-	if (kd_lookup(ctx, arg, &l) < 0)
-		return 1;
+	kd_lookup(ctx, arg, &l);
 	if (l.n == 0) {
 		fprintf(stderr, "kindling: module %s not found in directory %s\n", arg,
 			kd_ctx_moddir(ctx));
@@ -76,7 +72,7 @@ static int show_name(struct kd_ctx *ctx, const char *arg, const char *field)
 	}
 	for (size_t i = 0; i < l.n; i++) {
 		uint32_t mod = l.insts[i]->mod;
-		const char *name = kd_ctx_db(ctx)->mods[mod].name;
+		const char *name = kd_db_mod(kd_ctx_db(ctx), mod)->name;
 		char *path = kd_module_fullpath(ctx, mod);
 
 		if (path == NULL) {

@@ -28,17 +28,14 @@ int kd_cmd_resolve(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		struct kd_lookup l;
 
-		if (kd_lookup(ctx, argv[i], &l) < 0) {
-			rc = 1;
-			continue;
-		}
+		kd_lookup(ctx, argv[i], &l);
 		if (l.n == 0) {
 			fprintf(stderr, "kindling: module %s not found in directory %s\n",
 				argv[i], kd_ctx_moddir(ctx));
 			rc = 1;
 		}
 		for (size_t j = 0; j < l.n; j++)
-			printf("%s\n", kd_ctx_db(ctx)->mods[l.insts[j]->mod].name);
+			printf("%s\n", kd_db_mod(kd_ctx_db(ctx), l.insts[j]->mod)->name);
 		kd_lookup_free(&l);
 	}
 	fflush(stdout);

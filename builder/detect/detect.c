@@ -250,7 +250,7 @@ static void skip_device(struct kd_detector *r, const char *dev, const char *ma, 
 	else
 		kd_str_printf(&s, "%s (%s)", why, ma);
 	for (size_t i = 0; l && i < l->n; i++) {
-		const char *name = kd_ctx_db(r->ctx)->mods[l->insts[i]->mod].name;
+		const char *name = kd_db_mod(kd_ctx_db(r->ctx), l->insts[i]->mod)->name;
 		size_t j;
 
 		for (j = 0; j < i; j++) /* one module, several aliases: name it once */
@@ -298,7 +298,7 @@ static int device(struct kd_detector *r, const char *dev, const char *ma)
 		goto out;
 	}
 	for (size_t i = 0; i < l.n; i++) {
-		const struct kd_module *m = &db->mods[l.insts[i]->mod];
+		const struct kd_module *m = kd_db_mod(db, l.insts[i]->mod);
 		bool builtin = l.insts[i]->builtin || m->builtin;
 		const char *name = class_label(cls);
 		char *reason;
@@ -359,14 +359,14 @@ static bool kept(struct kd_detector *r, const char *dev, const char *ma)
 	if (l.n == 0 && cls > 0 && kd_detect_bound_driver(r, dev, name, sizeof(name))) {
 		int mod = kd_module_find(r->ctx, name);
 
-		keep = mod >= 0 && db->mods[mod].builtin;
+		keep = mod >= 0 && kd_db_mod(db, mod)->builtin;
 	}
 	for (size_t i = 0; i < l.n && !keep; i++) {
 		const char *label;
 		int c = cls;
 
 		if (c == CLASS_BY_MODULE)
-			c = class_of_module(&db->mods[l.insts[i]->mod], &label);
+			c = class_of_module(kd_db_mod(db, l.insts[i]->mod), &label);
 		keep = c > 0 && (r->policy & (unsigned)c);
 	}
 	kd_lookup_free(&l);

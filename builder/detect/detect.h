@@ -61,6 +61,6 @@ void kd_detect_free(struct kd_detect *d);
  *   module NAME: REASON          (one per item; "builtin NAME: ..." when built in)
  *   skip WHAT: WHY
  * Returns 0 (it dies on out of memory): the int goes once no caller tests it. */
-int kd_detect_format(const struct kd_detect *d, struct kd_str *out);
+void kd_detect_format(const struct kd_detect *d, struct kd_str *out);
 
 #endif

@@ -116,7 +116,7 @@ int kd_detect_alias(struct kd_detector *r, const char *alias, const char *reason
 		return err;
 	}
 	for (size_t i = 0; i < l.n; i++) {
-		const struct kd_module *m = &db->mods[l.insts[i]->mod];
+		const struct kd_module *m = kd_db_mod(db, l.insts[i]->mod);
 		bool builtin = l.insts[i]->builtin || m->builtin;
 		char *what, *why;
 
@@ -186,7 +186,7 @@ bool kd_detect_builtin_fallback(struct kd_detector *r, const char *dev, const ch
 	if (!kd_detect_bound_driver(r, dev, name, sizeof(name)))
 		return false;
 	mod = kd_module_find(r->ctx, name);
-	if (mod < 0 || !db->mods[mod].builtin)
+	if (mod < 0 || !kd_db_mod(db, mod)->builtin)
 		return false;
 	why = kd_xasprintf("%s (no alias of %s matches; the running kernel's driver %s is "
 			   "built into %s)", reason, kd_ctx_kver(r->ctx), name, kd_ctx_kver(r->ctx));
@@ -247,7 +247,7 @@ void kd_detect_free(struct kd_detect *d)
 	memset(d, 0, sizeof(*d));
 }
 
-int kd_detect_format(const struct kd_detect *d, struct kd_str *out)
+void kd_detect_format(const struct kd_detect *d, struct kd_str *out)
 {
 	kd_str_printf(out, "root %s %s %s\n", d->root_source ? d->root_source : "-",
 		      d->root_fstype ? d->root_fstype : "-", d->root_spec ? d->root_spec : "-");
@@ -256,5 +256,4 @@ int kd_detect_format(const struct kd_detect *d, struct kd_str *out)
 			      d->items[i].module, d->items[i].reason);
 	for (size_t i = 0; i < d->n_skips; i++)
 		kd_str_printf(out, "skip %s: %s\n", d->skips[i].what, d->skips[i].why);
-	return 0;
 }

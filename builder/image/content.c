@@ -244,7 +244,7 @@ static int add_firmware(struct content *c)
 	for (size_t i = 0; i < c->plan->n; i++) {
 		uint32_t mod = c->plan->mods[i].mod;
 		const struct kd_buf *b = kd_modcache_get(c->o->cache, mod);
-		const char *name = kd_ctx_db(c->ctx)->mods[mod].name, *fw;
+		const char *name = kd_db_mod(kd_ctx_db(c->ctx), mod)->name, *fw;
 		struct kd_modinfo mi = { 0 };
 		size_t it = 0;
 		int err;
@@ -279,7 +279,7 @@ static int add_modprobe_conf(struct content *c)
 		    "modules in this image.\n");
 	for (i = 0; i < c->plan->n; i++) {
 		const struct kd_plan_mod *m = &c->plan->mods[i];
-		const char *mname = kd_ctx_db(c->ctx)->mods[m->mod].name;
+		const char *mname = kd_db_mod(kd_ctx_db(c->ctx), m->mod)->name;
 
 		if (m->options[0])
 			kd_str_printf(&s, "options %s %s\n", mname, m->options);
@@ -318,7 +318,7 @@ static struct by_order *modules_by_order(struct content *c)
 	struct by_order *v = kd_xcalloc(c->plan->n, sizeof(*v));
 
 	for (size_t i = 0; i < c->plan->n; i++) {
-		const struct kd_module *m = &kd_ctx_db(c->ctx)->mods[c->plan->mods[i].mod];
+		const struct kd_module *m = kd_db_mod(kd_ctx_db(c->ctx), c->plan->mods[i].mod);
 
 		v[i].order = m->order;
 		v[i].name = m->name;
@@ -335,7 +335,7 @@ static int add_dep_and_order(struct content *c)
 	int err;
 
 	for (size_t i = 0; i < c->plan->n; i++) {
-		const struct kd_module *m = &kd_ctx_db(c->ctx)->mods[v[i].mod];
+		const struct kd_module *m = kd_db_mod(kd_ctx_db(c->ctx), v[i].mod);
 		char *rel = rel_path(c, v[i].mod);
 
 		kd_str_printf(&dep, "%s:", rel);
@@ -350,8 +350,8 @@ static int add_dep_and_order(struct content *c)
 	}
 	free(v);
 	err = add_under_modroot(c, "modules.dep", &dep); /* takes dep */
-	if (err == 0)
-		err = add_under_modroot(c, "modules.order", &order);
+	if (err >= 0)
+		return add_under_modroot(c, "modules.order", &order); /* takes order */
 	kd_str_free(&order);
 	return err;
 }
@@ -363,7 +363,7 @@ static int add_alias_file(struct content *c)
 
 	kd_str_addz(&s, "# Aliases extracted from modules themselves.\n");
 	for (size_t i = 0; i < db->n_aliases; i++) {
-		const char *name = db->mods[db->aliases[i].module].name;
+		const char *name = kd_db_mod(db, db->aliases[i].module)->name;
 
 		if (in_image(c, name))
 			kd_str_printf(&s, "alias %s %s\n", db->aliases[i].pattern, name);
@@ -384,7 +384,7 @@ static void add_names(struct content *c, struct kd_str *s, const char *label, ch
 		if (kd_lookup(c->ctx, names[i], &l) < 0)
 			continue;
 		for (size_t j = 0; j < l.n && !hit; j++)
-			hit = in_image(c, kd_ctx_db(c->ctx)->mods[l.insts[j]->mod].name);
+			hit = in_image(c, kd_db_mod(kd_ctx_db(c->ctx), l.insts[j]->mod)->name);
 		kd_lookup_free(&l);
 		if (!hit)
 			continue;
@@ -400,7 +400,7 @@ static bool matches_image(struct content *c, const char *pattern)
 	const struct kd_moddb *db = kd_ctx_db(c->ctx);
 
 	for (size_t i = 0; i < c->plan->n; i++)
-		if (fnmatch(pattern, db->mods[c->plan->mods[i].mod].name, 0) == 0)
+		if (fnmatch(pattern, kd_db_mod(db, c->plan->mods[i].mod)->name, 0) == 0)
 			return true;
 	return false;
 }
@@ -512,7 +512,7 @@ int kd_image_content(struct kd_ctx *ctx, const struct kd_plan *plan,
 
 	c.modroot = kd_xasprintf("usr/lib/modules/%s", kd_ctx_kver(ctx));
 	for (size_t i = 0; i < plan->n; i++)
-		kd_map_put(&c.in_image, kd_ctx_db(ctx)->mods[plan->mods[i].mod].name,
+		kd_map_put(&c.in_image, kd_db_mod(kd_ctx_db(ctx), plan->mods[i].mod)->name,
 			   (uint32_t)i);
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]) && err == 0; i++)
 		err = steps[i](&c);

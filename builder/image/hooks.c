@@ -412,16 +412,11 @@ int kd_hooks_load(struct kd_hooks *h, const char *name)
 	return err;
 }
 
-int kd_hooks_wants(struct kd_hooks *h, struct kd_wants *w)
+void kd_hooks_wants(struct kd_hooks *h, struct kd_wants *w)
 {
-	for (size_t i = 0; i < h->modules.n; i++) {
-		int err = kd_wants_add(w, h->modules.v[i], h->module_reasons.v[i],
-				       KD_WANT_LOAD | KD_WANT_REQUIRED);
-
-		if (err < 0)
-			return err;
-	}
-	return 0;
+	for (size_t i = 0; i < h->modules.n; i++)
+		kd_wants_add(w, h->modules.v[i], h->module_reasons.v[i],
+			     KD_WANT_LOAD | KD_WANT_REQUIRED);
 }
 
 const char *const *kd_hooks_sets(const struct kd_hooks *h, size_t *n)
@@ -604,9 +599,9 @@ static int put_host_file(struct place *p, const char *path, const char *dest)
 		goto out;
 	}
 	err = kd_read_file(kd_ctx_log(p->h->ctx), host, &b);
-	if (err == 0)
-		err = put(p, dest ? dest : real.s, S_IFREG | (sb.st_mode & 07777), b.data,
-			  b.size, b.data);
+	if (err < 0)
+		goto out;
+	err = put(p, dest ? dest : real.s, S_IFREG | (sb.st_mode & 07777), b.data, b.size, b.data);
 out:
 	if (err == -ENOENT || err == -ENOTDIR)
 		KD_ERR(kd_ctx_log(p->h->ctx), "%s: %s%s: no such file", p->it->where, p->h->root,

@@ -122,11 +122,12 @@ static int write_microcode(struct kd_ctx *ctx, struct kd_output *out,
 	v = kd_entries_sorted(&early, &n);
 	err = kd_zsink_open(&s, kd_ctx_log(ctx), o->output, KD_CODEC_NONE, NULL, 1,
 			    kd_output_write, out);
-	if (err == 0)
-		err = write_archive(kd_ctx_log(ctx), v, n, &s, o->mtime);
+	if (err < 0)
+		goto out;
+	err = write_archive(kd_ctx_log(ctx), v, n, &s, o->mtime);
 	st->microcode_size = s.out;
-	kd_zsink_free(&s);
 out:
+	kd_zsink_free(&s);
 	free(v);
 	kd_entries_free(&early);
 	return err;
@@ -360,10 +361,12 @@ static int write_out(struct kd_ctx *ctx, const struct kd_entry *const *v, size_t
 	err = kd_zsink_open(&s, kd_ctx_log(ctx), o->output, comp,
 			    o->has_level ? &o->level : default_level(v, n, comp), o->threads,
 			    kd_output_write, out);
-	if (err == 0)
-		err = write_archive(kd_ctx_log(ctx), v, n, &s, o->mtime);
+	if (err < 0)
+		goto out;
+	err = write_archive(kd_ctx_log(ctx), v, n, &s, o->mtime);
 	st->raw_size = s.in;
 	st->size = s.out + st->microcode_size;
+out:
 	kd_zsink_free(&s);
 	return err;
 }
@@ -413,10 +416,12 @@ int kd_image_write(struct kd_ctx *ctx, const struct kd_plan *plan,
 		opts.cache = &cache;
 	err = kd_image_content(ctx, plan, &opts, &e, st);
 	KD_DBG(kd_ctx_log(ctx), "image content: %zu entries in %.0f ms", e.l.n, now_ms() - t0);
+	if (err < 0)
+		goto out;
 	t0 = now_ms();
-	if (err == 0)
-		err = kd_image_write_entries(ctx, &e, &opts, st);
+	err = kd_image_write_entries(ctx, &e, &opts, st);
 	KD_DBG(kd_ctx_log(ctx), "image written in %.0f ms", now_ms() - t0);
+out:
 	kd_entries_free(&e);
 	kd_modcache_free(&cache);
 	return err;

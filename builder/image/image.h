@@ -130,7 +130,7 @@ int kd_hooks_parse(struct kd_hooks *h, const char *name, const char *filename,
 		   const char *text);
 size_t kd_hooks_count(const struct kd_hooks *h);
 /* The hooks' module lines as wants (load at boot, required, "hook NAME"). */
-int kd_hooks_wants(struct kd_hooks *h, struct kd_wants *w);
+void kd_hooks_wants(struct kd_hooks *h, struct kd_wants *w);
 /* The hooks' set lines, for kd_sets_expand. */
 const char *const *kd_hooks_sets(const struct kd_hooks *h, size_t *n);
 /* Put every binary (with its libraries), file, symlink, dir and stage script

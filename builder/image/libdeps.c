@@ -602,7 +602,7 @@ static int add_interp(struct closure *c)
 	int err = kd_root_resolve(c->l->root, o.path, NULL, NULL, &real);
 
 	o.real = kd_str_take(&real);
-	if (err == 0)
+	if (err >= 0)
 		err = object_read(c, &o, NULL);
 	if (err == -ENOENT)
 		KD_ERR(kd_ctx_log(c->l->ctx), "%s: its ELF interpreter %s%s does not exist",

@@ -21,7 +21,6 @@
  * it is built on the next lookup, and again when the table has grown
  * (tests parse more lines after looking up).
  */
-#include <errno.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +80,7 @@ static uint32_t *key_slot(const struct kd_alias_index *ix, uint32_t h, const cha
 	}
 }
 
-static int index_build(struct kd_alias_index *ix, const struct kd_alias *table, size_t n)
+static void index_build(struct kd_alias_index *ix, const struct kd_alias *table, size_t n)
 {
 	size_t i;
 
@@ -90,16 +89,12 @@ static int index_build(struct kd_alias_index *ix, const struct kd_alias *table, 
 		;
 	ix->table = table;
 	ix->n = n;
-	ix->slots = malloc(ix->cap * sizeof(*ix->slots));
-	ix->next = malloc((n ? n : 1) * sizeof(*ix->next));
+	ix->slots = kd_xreallocarray(NULL, ix->cap, sizeof(*ix->slots));
+	ix->next = kd_xreallocarray(NULL, n, sizeof(*ix->next));
 	for (i = 0; i < n; i++)
 		if (table[i].wild && table[i].prefix >= ix->max_wild_len)
 			ix->max_wild_len = table[i].prefix + 1;
-	ix->wild_len = calloc(ix->max_wild_len + 1, sizeof(*ix->wild_len));
-	if (ix->slots == NULL || ix->next == NULL || ix->wild_len == NULL) {
-		kd_alias_index_free(ix);
-		return -ENOMEM;
-	}
+	ix->wild_len = kd_xcalloc(ix->max_wild_len + 1, sizeof(*ix->wild_len));
 	memset(ix->slots, 0xff, ix->cap * sizeof(*ix->slots)); /* all NO_POS */
 	/* Backwards, so each chain runs in table order from its head. */
 	for (i = n; i-- > 0;) {
@@ -113,20 +108,12 @@ static int index_build(struct kd_alias_index *ix, const struct kd_alias *table, 
 			ix->wild_len[a->prefix] = true;
 	}
 	ix->built = true;
-	return 0;
 }
 
-static int push_pos(uint32_t **arr, size_t *n, size_t *cap, uint32_t pos)
+static void push_pos(uint32_t **arr, size_t *n, size_t *cap, uint32_t pos)
 {
-	if (*n == *cap) {
-		void *p = realloc(*arr, (*cap = *cap ? *cap * 2 : 8) * sizeof(**arr));
-
-		if (p == NULL)
-			return -ENOMEM;
-		*arr = p;
-	}
+	KD_GROW(*arr, *n, *cap);
 	(*arr)[(*n)++] = pos;
-	return 0;
 }
 
 static int pos_cmp(const void *pa, const void *pb)
@@ -137,19 +124,18 @@ static int pos_cmp(const void *pa, const void *pb)
 }
 
 /* Before the index pays off: the scan it replaces. */
-static int scan(const struct kd_alias *table, size_t n, const char *name, uint32_t **out,
-		size_t *n_out)
+static void scan(const struct kd_alias *table, size_t n, const char *name, uint32_t **out,
+		 size_t *n_out)
 {
 	size_t cap = 0;
 
 	for (size_t i = 0; i < n; i++)
-		if (alias_match(&table[i], name) && push_pos(out, n_out, &cap, (uint32_t)i) < 0)
-			return -ENOMEM;
-	return 0;
+		if (alias_match(&table[i], name))
+			push_pos(out, n_out, &cap, (uint32_t)i);
 }
 
-static int find(const struct kd_alias_index *ix, const char *name, uint32_t **out,
-		size_t *n_out)
+static void find(const struct kd_alias_index *ix, const char *name, uint32_t **out,
+		 size_t *n_out)
 {
 	size_t len = strlen(name), cap = 0, k;
 	uint32_t h = FNV_BASIS, pos;
@@ -158,9 +144,8 @@ static int find(const struct kd_alias_index *ix, const char *name, uint32_t **ou
 		if (k < ix->max_wild_len && ix->wild_len[k]) {
 			pos = *key_slot(ix, h, name, (uint32_t)k, true);
 			for (; pos != NO_POS; pos = ix->next[pos])
-				if (fnmatch(ix->table[pos].pattern, name, 0) == 0 &&
-				    push_pos(out, n_out, &cap, pos) < 0)
-					return -ENOMEM;
+				if (fnmatch(ix->table[pos].pattern, name, 0) == 0)
+					push_pos(out, n_out, &cap, pos);
 		}
 		if (k == len)
 			break;
@@ -168,35 +153,25 @@ static int find(const struct kd_alias_index *ix, const char *name, uint32_t **ou
 	}
 	pos = *key_slot(ix, h, name, (uint32_t)len, false);
 	for (; pos != NO_POS; pos = ix->next[pos])
-		if (push_pos(out, n_out, &cap, pos) < 0)
-			return -ENOMEM;
+		push_pos(out, n_out, &cap, pos);
 	/* Hits of different keys interleave in the table: give its order. */
 	if (*n_out > 1)
 		qsort(*out, *n_out, sizeof(**out), pos_cmp);
-	return 0;
 }
 
-int kd_alias_index_find(struct kd_alias_index *ix, const struct kd_alias *table, size_t n,
-			const char *name, uint32_t **out, size_t *n_out)
+void kd_alias_index_find(struct kd_alias_index *ix, const struct kd_alias *table, size_t n,
+			 const char *name, uint32_t **out, size_t *n_out)
 {
-	int err;
-
 	*out = NULL;
 	*n_out = 0;
 	if (ix->built && (ix->table != table || ix->n != n))
 		kd_alias_index_free(ix); /* the table grew: scan a little, then rebuild */
 	if (!ix->built && ix->scans < SCANS_BEFORE_INDEX) {
 		ix->scans++;
-		err = scan(table, n, name, out, n_out);
-	} else {
-		err = ix->built ? 0 : index_build(ix, table, n);
-		if (err == 0)
-			err = find(ix, name, out, n_out);
+		scan(table, n, name, out, n_out);
+		return;
 	}
-	if (err < 0) {
-		free(*out);
-		*out = NULL;
-		*n_out = 0;
-	}
-	return err;
+	if (!ix->built)
+		index_build(ix, table, n);
+	find(ix, name, out, n_out);
 }

@@ -56,7 +56,6 @@ struct dg_mod {
 	char *name;	     /* normalised module name */
 	off_t size;	     /* of the file: big ones are read first */
 	int sort_idx;	     /* modules.order position (negative), else 1 */
-	bool removed;	     /* replaced by a higher priority file */
 	struct kd_symbols syms;
 	struct kd_modinfo info;
 	uint32_t *deps; /* array positions, in the order first needed */
@@ -68,9 +67,7 @@ struct dg_mod {
 struct depgen {
 	struct kd_ctx *ctx;
 	char *dir;
-	struct dg_mod *found; /* every module file kept, in discovery order */
-	size_t n_found, cap_found;
-	struct kd_map by_name; /* name -> index in found */
+	struct kd_olist found; /* struct dg_mod by name: the file kept for each */
 	struct dg_mod **mods;  /* depmod's module array */
 	size_t n;
 	struct kd_map symbols; /* exported name -> owner's array position */
@@ -188,145 +185,113 @@ static void mod_release(struct dg_mod *m)
 	kd_symbols_free(&m->syms);
 	kd_modinfo_free(&m->info);
 	memset(m, 0, sizeof(*m));
-	m->removed = true;
 }
 
-static int mod_fill(struct depgen *g, struct dg_mod *m, size_t dirlen, size_t baselen,
-		    const char *name, off_t size)
+/* m is the file at g->path, whose name starts at baselen. */
+static void mod_fill(struct depgen *g, struct dg_mod *m, size_t dirlen, size_t baselen,
+		     const char *modname, off_t size)
 {
-	size_t namelen;
+	size_t keep = baselen - dirlen - 1 + strlen(modname) + 3;
 
-	memset(m, 0, sizeof(*m));
-	m->path = strdup(g->path);
-	m->name = malloc(strlen(name) + 1);
-	if (m->path == NULL || m->name == NULL)
-		return -ENOMEM;
-	kd_modname_normalize(name, m->name, strlen(name) + 1);
-	namelen = strlen(m->name);
+	m->path = kd_xstrdup(g->path);
+	m->name = kd_xstrdup(modname);
 	m->relpath = m->path + dirlen + 1;
 	/* depmod cuts the path after the name's length plus ".ko" */
-	m->uncrelpath = malloc(baselen - dirlen - 1 + namelen + 4);
-	if (m->uncrelpath == NULL)
-		return -ENOMEM;
-	memcpy(m->uncrelpath, m->relpath, baselen - dirlen - 1 + namelen + 3);
-	m->uncrelpath[baselen - dirlen - 1 + namelen + 3] = '\0';
+	m->uncrelpath = kd_xstrndup(m->relpath, keep);
 	m->size = size;
 	m->sort_idx = 1;
-	return 0;
 }
 
 /* A module file at g->path; its name starts at baselen. */
-static int found_file(struct depgen *g, size_t dirlen, size_t baselen, off_t size)
+static void found_file(struct depgen *g, size_t dirlen, size_t baselen, off_t size)
 {
-	const char *name = g->path + baselen;
 	char modname[PATH_MAX];
 	struct dg_mod *m;
-	uint32_t old;
-	int err;
+	bool added;
 
-	kd_modname_normalize(name, modname, sizeof(modname));
+	kd_modname_normalize(g->path + baselen, modname, sizeof(modname));
 	if (modname[0] == '\0') {
 		KD_WARN(kd_ctx_log(g->ctx), "%s: no module name in the file name, ignored", g->path);
-		return 0;
+		return;
 	}
-	if (kd_map_get(&g->by_name, modname, &old)) {
-		struct dg_mod *o = &g->found[old];
-
-		if (keep_old(o->relpath, g->path + dirlen + 1)) {
-			KD_DBG(kd_ctx_log(g->ctx), "%s: ignored, %s has priority", g->path, o->path);
-			return 0;
+	m = kd_olist_add(&g->found, modname, &added);
+	if (!added) {
+		if (keep_old(m->relpath, g->path + dirlen + 1)) {
+			KD_DBG(kd_ctx_log(g->ctx), "%s: ignored, %s has priority", g->path, m->path);
+			return;
 		}
-		KD_DBG(kd_ctx_log(g->ctx), "%s: replaces %s", g->path, o->path);
-		mod_release(o);
-	}
-	if (g->n_found == g->cap_found) {
-		size_t ncap = g->cap_found ? g->cap_found * 2 : 1024;
-		struct dg_mod *p = realloc(g->found, ncap * sizeof(*p));
-
-		if (p == NULL)
-			return -ENOMEM;
-		g->found = p;
-		g->cap_found = ncap;
-	}
-	m = &g->found[g->n_found];
-	err = mod_fill(g, m, dirlen, baselen, name, size);
-	if (err == 0)
-		err = kd_map_put(&g->by_name, m->name, (uint32_t)g->n_found);
-	if (err < 0) {
+		KD_DBG(kd_ctx_log(g->ctx), "%s: replaces %s", g->path, m->path);
 		mod_release(m);
-		return -ENOMEM;
 	}
-	g->n_found++;
-	return 0;
+	mod_fill(g, m, dirlen, baselen, modname, size);
 }
 
-static int walk_dir(struct depgen *g, int dfd, size_t dirlen, size_t baselen);
+static void walk_dir(struct depgen *g, int dfd, size_t dirlen, size_t baselen);
 
-static int walk_subdir(struct depgen *g, int dfd, const char *name, size_t dirlen,
-		       size_t baselen)
+static void walk_subdir(struct depgen *g, int dfd, const char *name, size_t dirlen,
+			size_t baselen)
 {
 	size_t len = baselen + strlen(name);
-	int fd, err;
+	int fd;
 
 	if (len + 2 > sizeof(g->path)) {
 		KD_WARN(kd_ctx_log(g->ctx), "%s: path too long, ignored", g->path);
-		return 0;
+		return;
 	}
 	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		KD_WARN(kd_ctx_log(g->ctx), "%s: cannot open directory: %s; its modules are ignored",
 			g->path, strerror(errno));
-		return 0;
+		return;
 	}
 	g->path[len] = '/';
 	g->path[len + 1] = '\0';
-	err = walk_dir(g, fd, dirlen, len + 1);
+	walk_dir(g, fd, dirlen, len + 1);
 	g->path[baselen] = '\0';
-	return err;
 }
 
 /* One directory entry, its name already appended to g->path. */
-static int walk_entry(struct depgen *g, int dfd, struct dirent *de, size_t dirlen,
-		      size_t baselen)
+static void walk_entry(struct depgen *g, int dfd, struct dirent *de, size_t dirlen,
+		       size_t baselen)
 {
 	const char *name = de->d_name;
 	struct stat st;
 
 	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
 	    strcmp(name, "build") == 0 || strcmp(name, "source") == 0)
-		return 0;
-	if (de->d_type == DT_DIR)
-		return walk_subdir(g, dfd, name, dirlen, baselen);
+		return;
+	if (de->d_type == DT_DIR) {
+		walk_subdir(g, dfd, name, dirlen, baselen);
+		return;
+	}
 	if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN && de->d_type != DT_LNK)
-		return 0;
+		return;
 	if (de->d_type == DT_REG && !is_module_name(name, strlen(name)))
-		return 0;
+		return;
 	/* the size orders the reading; symlinks and unknown types need it anyway */
 	if (fstatat(dfd, name, &st, 0) < 0) {
 		KD_WARN(kd_ctx_log(g->ctx), "%s: cannot stat: %s; ignored", g->path, strerror(errno));
-		return 0;
+		return;
 	}
 	if (S_ISDIR(st.st_mode))
-		return walk_subdir(g, dfd, name, dirlen, baselen);
-	if (!S_ISREG(st.st_mode) || !is_module_name(name, strlen(name)))
-		return 0;
-	return found_file(g, dirlen, baselen, st.st_size);
+		walk_subdir(g, dfd, name, dirlen, baselen);
+	else if (S_ISREG(st.st_mode) && is_module_name(name, strlen(name)))
+		found_file(g, dirlen, baselen, st.st_size);
 }
 
 /* Takes ownership of dfd.  g->path holds the directory, ending in '/'. */
-static int walk_dir(struct depgen *g, int dfd, size_t dirlen, size_t baselen)
+static void walk_dir(struct depgen *g, int dfd, size_t dirlen, size_t baselen)
 {
 	DIR *d = fdopendir(dfd);
 	struct dirent *de;
-	int err = 0;
 
 	if (d == NULL) {
 		close(dfd);
 		KD_WARN(kd_ctx_log(g->ctx), "%s: cannot read directory: %s", g->path,
 			strerror(errno));
-		return 0;
+		return;
 	}
-	while (err == 0 && (de = readdir(d)) != NULL) {
+	while ((de = readdir(d)) != NULL) {
 		size_t len = strlen(de->d_name);
 
 		if (baselen + len + 1 > sizeof(g->path)) {
@@ -335,11 +300,10 @@ static int walk_dir(struct depgen *g, int dfd, size_t dirlen, size_t baselen)
 			continue;
 		}
 		memcpy(g->path + baselen, de->d_name, len + 1);
-		err = walk_entry(g, dirfd(d), de, dirlen, baselen);
+		walk_entry(g, dirfd(d), de, dirlen, baselen);
 		g->path[baselen] = '\0';
 	}
 	closedir(d);
-	return err;
 }
 
 static int find_modules(struct depgen *g)
@@ -362,30 +326,27 @@ static int find_modules(struct depgen *g)
 	memcpy(g->path, g->dir, dirlen);
 	g->path[dirlen] = '/';
 	g->path[dirlen + 1] = '\0';
-	return walk_dir(g, fd, dirlen, dirlen + 1);
+	walk_dir(g, fd, dirlen, dirlen + 1);
+	return 0;
 }
 
 /* ---- the module array ------------------------------------------------------- */
 
-static int build_array(struct depgen *g)
+static void build_array(struct depgen *g)
 {
-	struct hash_key *keys = malloc((g->n_found ? g->n_found : 1) * sizeof(*keys));
-	size_t n = 0;
+	struct hash_key *keys = kd_xcalloc(g->found.n, sizeof(*keys));
 
-	g->mods = malloc((g->n_found ? g->n_found : 1) * sizeof(*g->mods));
-	if (keys == NULL || g->mods == NULL) {
-		free(keys);
-		return -ENOMEM;
+	for (size_t i = 0; i < g->found.n; i++) {
+		struct dg_mod *m = kd_olist_at(&g->found, i);
+
+		keys[i] = (struct hash_key){ m->name, 0, (uint32_t)i };
 	}
-	for (size_t i = 0; i < g->n_found; i++)
-		if (!g->found[i].removed)
-			keys[n++] = (struct hash_key){ g->found[i].name, 0, (uint32_t)i };
-	hash_order(keys, n, NAME_BUCKETS);
-	for (size_t i = 0; i < n; i++)
-		g->mods[i] = &g->found[keys[i].val];
-	g->n = n;
+	hash_order(keys, g->found.n, NAME_BUCKETS);
+	g->n = g->found.n;
+	g->mods = kd_xcalloc(g->n, sizeof(*g->mods));
+	for (size_t i = 0; i < g->n; i++)
+		g->mods[i] = kd_olist_at(&g->found, keys[i].val);
 	free(keys);
-	return 0;
 }
 
 struct order_key {
@@ -402,53 +363,47 @@ static int order_cmp(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-/* depmod_modules_sort(): a line missing its '\n' makes depmod ignore the file. */
-static bool order_file_ok(struct depgen *g, const char *path, const char *text,
-			  size_t size, unsigned *lines)
+/* depmod_modules_sort() reads modules.order with fgets: a line missing its
+ * '\n' (or too long for it) makes depmod ignore the file.  *lines: how many. */
+static bool order_file_ok(struct depgen *g, const char *path, const struct kd_buf *b,
+			  unsigned *lines)
 {
-	const char *p = text, *end = text + size;
+	struct kd_lines l;
+	bool ok = true;
 
-	*lines = 0;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
+	kd_lines_init(&l, path, (const char *)b->data, b->size, false);
+	while (ok && kd_lines_next(&l) != NULL) {
+		bool unended = l.p == l.end && l.end[-1] != '\n';
 
-		++*lines;
-		if (nl == NULL || (size_t)(nl - p) + 1 > ORDER_LINE_MAX) {
-			KD_WARN(kd_ctx_log(g->ctx),
-				"%s line %u: no newline at its end (corrupt file); "
-				"modules keep depmod's hash order",
-				path, *lines);
-			return false;
+		if (unended || l.line.len + 1 > ORDER_LINE_MAX) {
+			KD_LINE_WARN(&l, kd_ctx_log(g->ctx), "no newline at its end (corrupt file); "
+				     "modules keep depmod's hash order");
+			ok = false;
 		}
-		p = nl + 1;
 	}
-	return true;
+	*lines = l.no;
+	kd_lines_free(&l);
+	return ok;
 }
 
-static int apply_order(struct depgen *g, char *text, size_t size, unsigned total)
+static void apply_order(struct depgen *g, const char *path, const struct kd_buf *b,
+			unsigned total)
 {
 	struct kd_map by_uncrel = { 0 };
 	struct order_key *keys;
-	unsigned idx = 0;
-	char *p = text;
+	struct kd_lines l;
+	const char *line;
 	uint32_t pos;
 
 	for (size_t i = 0; i < g->n; i++)
-		if (kd_map_put(&by_uncrel, g->mods[i]->uncrelpath, (uint32_t)i) < 0)
-			goto nomem;
-	while (p < text + size) {
-		char *nl = memchr(p, '\n', (size_t)(text + size - p));
-
-		*nl = '\0';
-		idx++;
-		if (kd_map_get(&by_uncrel, p, &pos))
-			g->mods[pos]->sort_idx = (int)idx - (int)total;
-		p = nl + 1;
-	}
+		kd_map_put(&by_uncrel, g->mods[i]->uncrelpath, (uint32_t)i);
+	kd_lines_init(&l, path, (const char *)b->data, b->size, false);
+	while ((line = kd_lines_next(&l)) != NULL)
+		if (kd_map_get(&by_uncrel, line, &pos))
+			g->mods[pos]->sort_idx = (int)l.no - (int)total;
+	kd_lines_free(&l);
 	kd_map_free(&by_uncrel);
-	keys = malloc((g->n ? g->n : 1) * sizeof(*keys));
-	if (keys == NULL)
-		return -ENOMEM;
+	keys = kd_xcalloc(g->n, sizeof(*keys));
 	for (size_t i = 0; i < g->n; i++)
 		keys[i] = (struct order_key){ g->mods[i], i };
 	/* glibc's qsort is a stable merge sort here: ties keep the hash order */
@@ -456,30 +411,20 @@ static int apply_order(struct depgen *g, char *text, size_t size, unsigned total
 	for (size_t i = 0; i < g->n; i++)
 		g->mods[i] = keys[i].m;
 	free(keys);
-	return 0;
-nomem:
-	kd_map_free(&by_uncrel);
-	return -ENOMEM;
 }
 
 static int sort_by_order(struct depgen *g)
 {
 	char *path = kd_path_join(g->dir, "modules.order");
-	struct kd_buf b = { 0 };
+	struct kd_buf b;
 	unsigned lines;
-	int err;
+	int err = kd_read_file(kd_ctx_log(g->ctx), path, &b);
 
-	if (path == NULL)
-		return -ENOMEM;
-	err = kd_read_file(kd_ctx_log(g->ctx), path, &b);
-	if (err == -ENOENT) {
-		err = 0; /* no modules.order: the hash order stays */
-	} else if (err == 0 && order_file_ok(g, path, (char *)b.data, b.size, &lines)) {
-		err = apply_order(g, (char *)b.data, b.size, lines + 1);
-	}
+	if (err == 0 && order_file_ok(g, path, &b, &lines))
+		apply_order(g, path, &b, lines + 1);
 	kd_buf_free(&b);
 	free(path);
-	return err;
+	return err == -ENOENT ? 0 : err; /* no modules.order: the hash order stays */
 }
 
 /* ---- reading the modules ---------------------------------------------------- */
@@ -495,25 +440,23 @@ static int read_one(void *data, size_t i)
 	struct dg_mod *m = job->g->mods[job->todo[i]];
 	struct kd_ctx *ctx = job->g->ctx;
 	struct kd_buf b;
-	int err, err2 = 0;
+	int err;
 
 	err = kd_module_read(kd_ctx_log(ctx), m->path, &b);
 	if (err == 0) {
 		/* depmod keeps what it could read of a damaged module; a file
 		 * that is no ELF at all is said so once */
 		err = kd_elf_modinfo(ctx, m->path, b.data, b.size, &m->info);
-		if (err == 0 || err == -ENOENT)
-			err2 = kd_elf_symbols(ctx, m->path, b.data, b.size, &m->syms);
+		if (err == 0 || err == -ENOENT) {
+			int err2 = kd_elf_symbols(ctx, m->path, b.data, b.size, &m->syms);
+
+			err = err < 0 ? err : err2;
+		}
 		kd_buf_free(&b);
-		if (err == 0)
-			err = err2;
 	}
-	if (err == -ENOMEM || err2 == -ENOMEM)
-		return -ENOMEM;
-	if (err < 0) {
+	if (err < 0)
 		KD_WARN(kd_ctx_log(ctx), "%s: listed in modules.dep with what could be read of it",
 			m->path);
-	}
 	return 0;
 }
 
@@ -528,59 +471,42 @@ static int size_desc(const void *a, const void *b, void *data)
 	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
 }
 
-static int read_modules(struct depgen *g)
+static void read_modules(struct depgen *g)
 {
-	struct read_job job = { g, malloc((g->n ? g->n : 1) * sizeof(uint32_t)) };
-	int err;
+	struct read_job job = { g, kd_xcalloc(g->n, sizeof(uint32_t)) };
 
-	if (job.todo == NULL)
-		return -ENOMEM;
 	for (size_t i = 0; i < g->n; i++)
 		job.todo[i] = (uint32_t)i;
 	/* a big module started last would leave the other threads idle */
 	qsort_r(job.todo, g->n, sizeof(uint32_t), size_desc, g->mods);
-	err = kd_parallel_for(g->n, kd_cpu_count(), read_one, &job);
+	kd_parallel_for(g->n, kd_cpu_count(), read_one, &job); /* read_one never fails */
 	free(job.todo);
-	if (err < 0)
-		KD_ERR(kd_ctx_log(g->ctx), "%s: out of memory reading the modules", g->dir);
-	return err;
 }
 
 /* ---- symbols and dependencies ------------------------------------------------ */
 
-static int add_symbols(struct depgen *g)
+static void add_symbols(struct depgen *g)
 {
 	for (size_t i = 0; i < g->n; i++) {
 		const struct kd_symbols *s = &g->mods[i]->syms;
 
 		/* a later module takes the symbol over, as in depmod's hash_add */
 		for (size_t j = 0; j < s->n_exported; j++)
-			if (kd_map_put(&g->symbols, s->exported[j], (uint32_t)i) < 0)
-				return -ENOMEM;
+			kd_map_put(&g->symbols, s->exported[j], (uint32_t)i);
 	}
-	return 0;
 }
 
-static int add_dep(struct depgen *g, struct dg_mod *m, uint32_t owner)
+static void add_dep(struct depgen *g, struct dg_mod *m, uint32_t owner)
 {
 	for (size_t i = 0; i < m->n_deps; i++)
 		if (m->deps[i] == owner)
-			return 0;
-	if (m->n_deps == m->cap_deps) {
-		size_t ncap = m->cap_deps ? m->cap_deps * 2 : 4;
-		uint32_t *p = realloc(m->deps, ncap * sizeof(*p));
-
-		if (p == NULL)
-			return -ENOMEM;
-		m->deps = p;
-		m->cap_deps = ncap;
-	}
+			return;
+	KD_GROW(m->deps, m->n_deps, m->cap_deps);
 	m->deps[m->n_deps++] = owner;
 	g->mods[owner]->users++;
-	return 0;
 }
 
-static int add_dependencies(struct depgen *g)
+static void add_dependencies(struct depgen *g)
 {
 	for (size_t i = 0; i < g->n; i++) {
 		struct dg_mod *m = g->mods[i];
@@ -591,12 +517,10 @@ static int add_dependencies(struct depgen *g)
 
 			if (s[0] == '.') /* PPC64: .foo is foo */
 				s++;
-			if (kd_map_get(&g->symbols, s, &owner) &&
-			    add_dep(g, m, owner) < 0)
-				return -ENOMEM;
+			if (kd_map_get(&g->symbols, s, &owner))
+				add_dep(g, m, owner);
 		}
 	}
-	return 0;
 }
 
 /* ---- topological order and cycles -------------------------------------------- */
@@ -686,9 +610,9 @@ static void report_cycle(struct tarjan *t, const uint32_t *scc, size_t n)
 {
 	struct depgen *g = t->g;
 	struct dg_mod *m = g->mods[scc[0]];
-	uint32_t *path = NULL;
-	size_t *edge = NULL, depth;
-	unsigned char *in = NULL;
+	uint32_t *path;
+	size_t *edge, depth;
+	unsigned char *in;
 	struct kd_str s = { 0 };
 
 	if (n == 1) {
@@ -700,37 +624,28 @@ static void report_cycle(struct tarjan *t, const uint32_t *scc, size_t n)
 			return; /* downstream of a cycle, not in one */
 	}
 	t->n_cyclic += n;
-	path = malloc(n * sizeof(*path));
-	edge = malloc(n * sizeof(*edge));
-	in = calloc(g->n, 1);
-	if (path == NULL || edge == NULL || in == NULL)
-		goto out;
+	path = kd_xcalloc(n, sizeof(*path));
+	edge = kd_xcalloc(n, sizeof(*edge));
+	in = kd_xcalloc(g->n, 1);
 	depth = cycle_path(g, scc, n, path, edge, in);
 	for (size_t i = 0; i < depth; i++)
 		kd_str_printf(&s, "%s -> ", g->mods[path[i]]->name);
 	kd_str_addz(&s, g->mods[path[0]]->name);
-	if (s.s)
-		KD_WARN(kd_ctx_log(g->ctx), "%s: Cycle detected: %s", g->dir, s.s);
-out:
+	KD_WARN(kd_ctx_log(g->ctx), "%s: Cycle detected: %s", g->dir, s.s);
 	kd_str_free(&s);
 	free(path);
 	free(edge);
 	free(in);
 }
 
-static int report_cycles(struct depgen *g, const uint32_t *left)
+static void report_cycles(struct depgen *g, const uint32_t *left)
 {
 	struct tarjan t = { .g = g, .left = left };
-	int err = 0;
 
-	t.index = calloc(g->n, sizeof(*t.index));
-	t.low = calloc(g->n, sizeof(*t.low));
-	t.stack = calloc(g->n, sizeof(*t.stack));
-	t.on_stack = calloc(g->n, sizeof(*t.on_stack));
-	if (t.index == NULL || t.low == NULL || t.stack == NULL || t.on_stack == NULL) {
-		err = -ENOMEM;
-		goto out;
-	}
+	t.index = kd_xcalloc(g->n, sizeof(*t.index));
+	t.low = kd_xcalloc(g->n, sizeof(*t.low));
+	t.stack = kd_xcalloc(g->n, sizeof(*t.stack));
+	t.on_stack = kd_xcalloc(g->n, sizeof(*t.on_stack));
 	for (uint32_t v = 0; v < g->n; v++)
 		if (left[v] > 0 && t.index[v] == 0)
 			tarjan_visit(&t, v);
@@ -738,26 +653,19 @@ static int report_cycles(struct depgen *g, const uint32_t *left)
 		"%s: Found %zu modules in dependency cycles! Their modules.dep "
 		"lines are computed anyway, but the kernel cannot load them",
 		g->dir, t.n_cyclic);
-out:
 	free(t.index);
 	free(t.low);
 	free(t.stack);
 	free(t.on_stack);
-	return err;
 }
 
 /* depmod_calculate_dependencies(): number modules nobody uses first. */
-static int number_modules(struct depgen *g)
+static void number_modules(struct depgen *g)
 {
-	uint32_t *left = malloc((g->n ? g->n : 1) * sizeof(*left));
-	uint32_t *roots = malloc((g->n ? g->n : 1) * sizeof(*roots));
+	uint32_t *left = kd_xcalloc(g->n, sizeof(*left));
+	uint32_t *roots = kd_xcalloc(g->n, sizeof(*roots));
 	size_t n_roots = 0, n_sorted = 0;
-	int err = 0;
 
-	if (left == NULL || roots == NULL) {
-		err = -ENOMEM;
-		goto out;
-	}
 	for (size_t i = 0; i < g->n; i++) {
 		left[i] = g->mods[i]->users;
 		if (left[i] == 0)
@@ -772,15 +680,13 @@ static int number_modules(struct depgen *g)
 				roots[n_roots++] = src->deps[j];
 	}
 	if (n_sorted < g->n) {
-		err = report_cycles(g, left);
+		report_cycles(g, left);
 		for (size_t i = 0; i < g->n; i++)
 			if (left[i] > 0)
 				g->mods[i]->dep_sort_idx = (uint32_t)n_sorted++;
 	}
-out:
 	free(left);
 	free(roots);
-	return err;
 }
 
 /* ---- output --------------------------------------------------------------- */
@@ -825,182 +731,120 @@ static int dep_sort_cmp(const void *a, const void *b, void *data)
 	return x < y ? -1 : x > y;
 }
 
-static int output_dep(struct depgen *g, struct kd_str *out)
+static void output_dep(struct depgen *g, struct kd_str *out)
 {
-	size_t cap = g->n ? g->n : 1;
-	struct closure c = { malloc(cap * sizeof(uint32_t)), 0,
-			     calloc(cap, sizeof(uint32_t)), 0,
-			     malloc(cap * sizeof(uint32_t)) };
-	int err = 0;
+	struct closure c = { kd_xcalloc(g->n, sizeof(uint32_t)), 0,
+			     kd_xcalloc(g->n, sizeof(uint32_t)), 0,
+			     kd_xcalloc(g->n, sizeof(uint32_t)) };
 
-	if (c.v == NULL || c.mark == NULL || c.stack == NULL)
-		err = -ENOMEM;
-	for (size_t i = 0; i < g->n && err == 0; i++) {
-		err = kd_str_addz(out, g->mods[i]->relpath);
-		if (err == 0)
-			err = kd_str_add(out, ":", 1);
+	for (size_t i = 0; i < g->n; i++) {
+		kd_str_addz(out, g->mods[i]->relpath);
+		kd_str_add(out, ":", 1);
 		closure_fill(g, &c, (uint32_t)i);
 		qsort_r(c.v, c.n, sizeof(uint32_t), dep_sort_cmp, g->mods);
-		for (size_t j = 0; j < c.n && err == 0; j++)
-			err = kd_str_printf(out, " %s", g->mods[c.v[j]]->relpath);
-		if (err == 0)
-			err = kd_str_add(out, "\n", 1);
+		for (size_t j = 0; j < c.n; j++)
+			kd_str_printf(out, " %s", g->mods[c.v[j]]->relpath);
+		kd_str_add(out, "\n", 1);
 	}
 	free(c.v);
 	free(c.mark);
 	free(c.stack);
-	return err;
 }
 
 /* modules.alias, .softdep, .weakdep: one line per modinfo value of key. */
-static int output_info(struct depgen *g, struct kd_str *out, const char *header,
-		       const char *key, bool name_first)
+static char *output_info(struct depgen *g, const char *header, const char *key,
+			 bool name_first)
 {
-	int err = kd_str_addz(out, header);
+	struct kd_str out = { 0 };
 
-	for (size_t i = 0; i < g->n && err == 0; i++) {
+	kd_str_addz(&out, header);
+	for (size_t i = 0; i < g->n; i++) {
 		const struct dg_mod *m = g->mods[i];
 		const char *v;
 		size_t it = 0;
 
-		while (err == 0 && (v = kd_modinfo_next(&m->info, key, &it)) != NULL)
-			err = name_first
-				      ? kd_str_printf(out, "%s %s %s\n", key, m->name, v)
-				      : kd_str_printf(out, "%s %s %s\n", key, v, m->name);
+		while ((v = kd_modinfo_next(&m->info, key, &it)) != NULL) {
+			if (name_first)
+				kd_str_printf(&out, "%s %s %s\n", key, m->name, v);
+			else
+				kd_str_printf(&out, "%s %s %s\n", key, v, m->name);
+		}
 	}
-	return err;
+	return kd_str_take(&out);
 }
 
-static int output_symbols(struct depgen *g, struct kd_str *out)
+static char *output_symbols(struct depgen *g)
 {
-	struct hash_key *keys = malloc((g->symbols.n ? g->symbols.n : 1) * sizeof(*keys));
+	struct hash_key *keys = kd_xcalloc(g->symbols.n, sizeof(*keys));
+	struct kd_str out = { 0 };
 	size_t n = 0;
-	int err;
 
-	if (keys == NULL)
-		return -ENOMEM;
 	for (size_t i = 0; i < g->symbols.cap; i++)
 		if (g->symbols.keys[i] != NULL)
 			keys[n++] = (struct hash_key){ g->symbols.keys[i], 0,
 						       g->symbols.vals[i] };
 	hash_order(keys, n, SYMBOL_BUCKETS);
-	err = kd_str_addz(out, "# Aliases for symbols, used by symbol_request().\n");
-	for (size_t i = 0; i < n && err == 0; i++)
-		err = kd_str_printf(out, "alias symbol:%s %s\n", keys[i].key,
-				    g->mods[keys[i].val]->name);
+	kd_str_addz(&out, "# Aliases for symbols, used by symbol_request().\n");
+	for (size_t i = 0; i < n; i++)
+		kd_str_printf(&out, "alias symbol:%s %s\n", keys[i].key, g->mods[keys[i].val]->name);
 	free(keys);
-	return err;
+	return kd_str_take(&out);
 }
 
-/* Each text ends up NUL-terminated and owned by out, even when empty. */
-static char *str_take(struct kd_str *s)
+static void output_all(struct depgen *g, struct kd_depgen *out)
 {
-	char *p = s->s ? s->s : strdup("");
+	struct kd_str dep = { 0 };
 
-	memset(s, 0, sizeof(*s));
-	return p;
-}
-
-static int output_all(struct depgen *g, struct kd_depgen *out)
-{
-	struct kd_str s[5] = { { 0 } };
-	int err;
-
-	err = output_dep(g, &s[0]);
-	if (err == 0)
-		err = output_info(g, &s[1],
-				  "# Aliases extracted from modules themselves.\n",
-				  "alias", false);
-	if (err == 0)
-		err = output_info(g, &s[2],
-				  "# Soft dependencies extracted from modules "
-				  "themselves.\n",
-				  "softdep", true);
-	if (err == 0)
-		err = output_info(g, &s[3],
-				  "# Weak dependencies extracted from modules "
-				  "themselves.\n",
-				  "weakdep", true);
-	if (err == 0)
-		err = output_symbols(g, &s[4]);
-	if (err == 0) {
-		out->dep = str_take(&s[0]);
-		out->alias = str_take(&s[1]);
-		out->softdep = str_take(&s[2]);
-		out->weakdep = str_take(&s[3]);
-		out->symbols = str_take(&s[4]);
-		if (!out->dep || !out->alias || !out->softdep || !out->weakdep ||
-		    !out->symbols)
-			err = -ENOMEM;
-	}
-	for (size_t i = 0; i < 5; i++)
-		kd_str_free(&s[i]);
-	return err;
+	output_dep(g, &dep);
+	out->dep = kd_str_take(&dep);
+	out->alias = output_info(g, "# Aliases extracted from modules themselves.\n", "alias",
+				 false);
+	out->softdep = output_info(g, "# Soft dependencies extracted from modules themselves.\n",
+				   "softdep", true);
+	out->weakdep = output_info(g, "# Weak dependencies extracted from modules themselves.\n",
+				   "weakdep", true);
+	out->symbols = output_symbols(g);
 }
 
 /* ---- the whole run ------------------------------------------------------------ */
 
 static void depgen_release(struct depgen *g)
 {
-	for (size_t i = 0; i < g->n_found; i++)
-		mod_release(&g->found[i]);
-	free(g->found);
+	for (size_t i = 0; i < g->found.n; i++)
+		mod_release(kd_olist_at(&g->found, i));
+	kd_olist_free(&g->found);
 	free(g->mods);
 	free(g->dir);
-	kd_map_free(&g->by_name);
 	kd_map_free(&g->symbols);
-}
-
-static int depgen_steps(struct depgen *g, struct kd_depgen *out)
-{
-	int err;
-
-	err = find_modules(g);
-	if (err == 0)
-		err = build_array(g);
-	if (err == 0)
-		err = sort_by_order(g);
-	if (err == 0)
-		err = read_modules(g);
-	if (err == 0)
-		err = add_symbols(g);
-	if (err == 0)
-		err = add_dependencies(g);
-	if (err == 0)
-		err = number_modules(g);
-	if (err == 0)
-		err = output_all(g, out);
-	return err;
 }
 
 int kd_depgen_run(struct kd_ctx *ctx, const char *moddir, struct kd_depgen *out)
 {
-	struct depgen *g = calloc(1, sizeof(*g));
+	struct depgen g = { .ctx = ctx };
 	size_t len = strlen(moddir);
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	if (g == NULL)
-		return -ENOMEM;
-	g->ctx = ctx;
+	kd_olist_init(&g.found, sizeof(struct dg_mod));
 	/* "dir/" and "dir" name the same tree; "/" stays "/" */
 	while (len > 1 && moddir[len - 1] == '/')
 		len--;
-	g->dir = strndup(moddir, len);
-	if (g->dir == NULL) {
-		free(g);
-		return -ENOMEM;
-	}
-	err = depgen_steps(g, out);
-	if (err == -ENOMEM)
-		KD_ERR(kd_ctx_log(ctx), "%s: out of memory computing the module indexes", g->dir);
+	g.dir = kd_xstrndup(moddir, len);
+	err = find_modules(&g);
 	if (err < 0)
-		kd_depgen_free(out);
-	else
-		KD_DBG(kd_ctx_log(ctx), "%s: %zu modules, %zu exported symbols", g->dir, g->n,
-		       g->symbols.n);
-	depgen_release(g);
-	free(g);
+		goto out;
+	build_array(&g);
+	err = sort_by_order(&g);
+	if (err < 0)
+		goto out;
+	read_modules(&g);
+	add_symbols(&g);
+	add_dependencies(&g);
+	number_modules(&g);
+	output_all(&g, out);
+	KD_DBG(kd_ctx_log(ctx), "%s: %zu modules, %zu exported symbols", g.dir, g.n, g.symbols.n);
+out:
+	depgen_release(&g);
 	return err;
 }
 

@@ -224,25 +224,20 @@ static int find_section(struct elf_file *f, const char *want, struct elf_section
 
 /* Calls fn for each non-empty NUL-separated string; the last may be
  * unterminated (its length is then bounded by the section). */
-typedef int (*string_fn)(void *data, const char *s, size_t len);
+typedef void (*string_fn)(void *data, const char *s, size_t len);
 
-static int each_string(const char *p, size_t size, string_fn fn, void *data)
+static void each_string(const char *p, size_t size, string_fn fn, void *data)
 {
 	size_t i = 0;
 
 	while (i < size) {
 		const char *end = memchr(p + i, '\0', size - i);
 		size_t len = end ? (size_t)(end - (p + i)) : size - i;
-		int err;
 
-		if (len > 0) {
-			err = fn(data, p + i, len);
-			if (err < 0)
-				return err;
-		}
+		if (len > 0)
+			fn(data, p + i, len);
 		i += len + 1;
 	}
-	return 0;
 }
 
 struct strlist {
@@ -250,22 +245,10 @@ struct strlist {
 	size_t n, cap;
 };
 
-static int strlist_add(struct strlist *l, const char *s, size_t len)
+static void strlist_add(struct strlist *l, const char *s, size_t len)
 {
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 16;
-		char **p = realloc(l->v, ncap * sizeof(*p));
-
-		if (p == NULL)
-			return -ENOMEM;
-		l->v = p;
-		l->cap = ncap;
-	}
-	l->v[l->n] = strndup(s, len);
-	if (l->v[l->n] == NULL)
-		return -ENOMEM;
-	l->n++;
-	return 0;
+	KD_GROW(l->v, l->n, l->cap);
+	l->v[l->n++] = kd_xstrndup(s, len);
 }
 
 static void strlist_free(struct strlist *l)
@@ -276,9 +259,9 @@ static void strlist_free(struct strlist *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static int strlist_add_cb(void *data, const char *s, size_t len)
+static void strlist_add_cb(void *data, const char *s, size_t len)
 {
-	return strlist_add(data, s, len);
+	strlist_add(data, s, len);
 }
 
 /* ---- .modinfo ------------------------------------------------------------ */
@@ -287,18 +270,17 @@ struct modinfo_build {
 	struct strlist keys, vals;
 };
 
-static int modinfo_add(void *data, const char *s, size_t len)
+static void modinfo_add(void *data, const char *s, size_t len)
 {
 	struct modinfo_build *b = data;
 	const char *eq = memchr(s, '=', len);
 	size_t klen = eq ? (size_t)(eq - s) : len;
-	int err;
 
-	err = strlist_add(&b->keys, s, klen);
-	if (err == 0)
-		err = eq ? strlist_add(&b->vals, eq + 1, len - klen - 1)
-			 : strlist_add(&b->vals, "", 0);
-	return err;
+	strlist_add(&b->keys, s, klen);
+	if (eq)
+		strlist_add(&b->vals, eq + 1, len - klen - 1);
+	else
+		strlist_add(&b->vals, "", 0);
 }
 
 int kd_elf_modinfo(struct kd_ctx *ctx, const char *name, const void *buf, size_t n,
@@ -316,20 +298,15 @@ int kd_elf_modinfo(struct kd_ctx *ctx, const char *name, const void *buf, size_t
 	err = find_section(&f, ".modinfo", &s);
 	if (err == -ENOENT)
 		KD_ERR(kd_ctx_log(ctx), "%s: no .modinfo section: not a kernel module", name);
-	if (err == 0)
-		err = each_string(s.data, s.size, modinfo_add, &b);
-	elf_close(&f);
-	if (err < 0) {
-		if (err == -ENOMEM)
-			KD_ERR(kd_ctx_log(ctx), "%s: out of memory reading .modinfo", name);
-		strlist_free(&b.keys);
-		strlist_free(&b.vals);
-		return err;
-	}
+	if (err < 0)
+		goto out;
+	each_string(s.data, s.size, modinfo_add, &b);
 	out->keys = b.keys.v;
 	out->vals = b.vals.v;
 	out->n = b.keys.n;
-	return 0;
+out:
+	elf_close(&f);
+	return err;
 }
 
 const char *kd_modinfo_next(const struct kd_modinfo *mi, const char *key, size_t *iter)
@@ -364,15 +341,22 @@ struct symtab {
 	size_t strtab_size;
 };
 
+static int symtab_sections(struct elf_file *f, struct elf_section *sym,
+			   struct elf_section *str)
+{
+	int err = find_section(f, ".symtab", sym);
+
+	if (err < 0)
+		return err;
+	return find_section(f, ".strtab", str);
+}
+
 static int symtab_open(struct elf_file *f, struct symtab *t)
 {
 	struct elf_section sym, str;
 	size_t entsize = gelf_fsize(f->e, ELF_T_SYM, 1, EV_CURRENT);
-	int err;
+	int err = symtab_sections(f, &sym, &str);
 
-	err = find_section(f, ".symtab", &sym);
-	if (err == 0)
-		err = find_section(f, ".strtab", &str);
 	if (err == -ENOENT)
 		KD_ERR(kd_ctx_log(f->ctx),
 		       "%s: no .symtab or .strtab section: a stripped module, "
@@ -426,15 +410,11 @@ static int exported_crc(struct elf_file *f, const struct symtab *t, struct strli
 	for (size_t i = 1; i < t->count; i++) {
 		GElf_Sym sym;
 		const char *s = sym_name(f, t, i, &sym);
-		int err;
 
 		if (s == NULL)
 			return -EINVAL;
-		if (strncmp(s, CRC_PREFIX, plen) != 0 || s[plen] == '\0')
-			continue;
-		err = strlist_add(out, s + plen, strlen(s + plen));
-		if (err < 0)
-			return err;
+		if (strncmp(s, CRC_PREFIX, plen) == 0 && s[plen] != '\0')
+			strlist_add(out, s + plen, strlen(s + plen));
 	}
 	return 0;
 }
@@ -448,7 +428,8 @@ static int exported_ksymtab(struct elf_file *f, struct strlist *out)
 		return 0; /* exports nothing */
 	if (err < 0)
 		return err;
-	return each_string(s.data, s.size, strlist_add_cb, out);
+	each_string(s.data, s.size, strlist_add_cb, out);
+	return 0;
 }
 
 /* Never a dependency: depmod counts these as provided by the kernel itself. */
@@ -492,19 +473,15 @@ static int versions_open(struct elf_file *f, struct versions *v)
 		return err;
 	v->data = s.data;
 	v->count = s.size / VERSION_RECORD;
-	v->seen = calloc(v->count ? v->count : 1, 1);
-	if (v->seen == NULL)
-		return -ENOMEM;
+	v->seen = kd_xcalloc(v->count, 1);
 	for (size_t i = 0; i < v->count; i++) {
 		size_t len;
 		const char *s_name = version_name(v, i, crclen, &len);
 
 		memcpy(name, s_name, len);
 		name[len] = '\0';
-		if (kd_map_get(&v->index, name, NULL))
-			continue;
-		if (kd_map_put(&v->index, name, (uint32_t)i) < 0)
-			return -ENOMEM;
+		if (!kd_map_get(&v->index, name, NULL))
+			kd_map_put(&v->index, name, (uint32_t)i);
 	}
 	return 0;
 }
@@ -524,7 +501,6 @@ static int undefined_symtab(struct elf_file *f, const struct symtab *t,
 		GElf_Sym sym;
 		const char *s;
 		uint32_t rec;
-		int err;
 
 		if (gelf_getsym(t->data, (int)i, &sym) == NULL ||
 		    sym.st_shndx != SHN_UNDEF)
@@ -539,33 +515,25 @@ static int undefined_symtab(struct elf_file *f, const struct symtab *t,
 			continue;
 		if (kd_map_get(&v->index, s, &rec))
 			v->seen[rec] = 1;
-		if (kernel_provided(s))
-			continue;
-		err = strlist_add(out, s, strlen(s));
-		if (err < 0)
-			return err;
+		if (!kernel_provided(s))
+			strlist_add(out, s, strlen(s));
 	}
 	return 0;
 }
 
 /* __versions records no undefined symbol names (module_layout): needed too. */
-static int undefined_versions(struct elf_file *f, const struct versions *v,
-			      struct strlist *out)
+static void undefined_versions(struct elf_file *f, const struct versions *v,
+			       struct strlist *out)
 {
 	size_t crclen = gelf_getclass(f->e) == ELFCLASS32 ? 4 : 8;
 
 	for (size_t i = 0; i < v->count; i++) {
 		size_t len;
 		const char *s = version_name(v, i, crclen, &len);
-		int err;
 
-		if (v->seen[i] || len == 0)
-			continue;
-		err = strlist_add(out, s, len);
-		if (err < 0)
-			return err;
+		if (!v->seen[i] && len > 0)
+			strlist_add(out, s, len);
 	}
-	return 0;
 }
 
 static int read_symbols(struct elf_file *f, struct strlist *exp, struct strlist *und)
@@ -578,15 +546,21 @@ static int read_symbols(struct elf_file *f, struct strlist *exp, struct strlist 
 	if (err < 0)
 		return err;
 	err = exported_crc(f, &t, exp);
-	if (err == 0 && exp->n == 0)
-		err = exported_ksymtab(f, exp);
 	if (err < 0)
 		return err;
+	if (exp->n == 0) {
+		err = exported_ksymtab(f, exp);
+		if (err < 0)
+			return err;
+	}
 	err = versions_open(f, &v);
-	if (err == 0)
-		err = undefined_symtab(f, &t, &v, und);
-	if (err == 0)
-		err = undefined_versions(f, &v, und);
+	if (err < 0)
+		goto out;
+	err = undefined_symtab(f, &t, &v, und);
+	if (err < 0)
+		goto out;
+	undefined_versions(f, &v, und);
+out:
 	versions_free(&v);
 	return err;
 }
@@ -605,8 +579,6 @@ int kd_elf_symbols(struct kd_ctx *ctx, const char *name, const void *buf, size_t
 	err = read_symbols(&f, &exp, &und);
 	elf_close(&f);
 	if (err < 0) {
-		if (err == -ENOMEM)
-			KD_ERR(kd_ctx_log(ctx), "%s: out of memory reading symbols", name);
 		strlist_free(&exp);
 		strlist_free(&und);
 		return err;

@@ -5,12 +5,6 @@
 
 #include "moddb/moddb.h"
 
-struct kd_inst_table {
-	struct kd_inst **items;
-	size_t n, cap;
-	struct kd_map index; /* "name\\alias" -> item */
-};
-
 struct kd_ctx {
 	struct kd_log log;
 	char *root;    /* "" for / */
@@ -22,7 +16,7 @@ struct kd_ctx {
 	bool force_depgen;
 	struct kd_moddb db;
 	struct kd_config config;
-	struct kd_inst_table insts;
+	struct kd_olist insts; /* struct kd_inst *, by "NAME\\ALIAS" (resolve.c) */
 };
 
 #endif

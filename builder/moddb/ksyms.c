@@ -34,70 +34,54 @@
 #define KSYM_PREL32_SIZE 12
 #define VMLINUX_MAX (1024u << 20) /* refuse to inflate a kernel past this */
 
-static int add_name(struct kd_ksyms *k, const char *s, size_t len)
+static void add_name(struct kd_ksyms *k, const char *s, size_t len)
 {
 	char name[512];
-	int r;
 
 	if (len == 0 || len >= sizeof(name))
-		return 0;
+		return;
 	memcpy(name, s, len);
 	name[len] = '\0';
-	r = kd_map_put(&k->names, name, 0);
-	if (r < 0)
-		return r;
-	k->n += r == 0;
-	return 0;
+	kd_map_put(&k->names, name, 0);
+	k->n = k->names.n;
 }
 
-int kd_ksyms_parse_sysmap(struct kd_ksyms *k, const char *text)
+void kd_ksyms_parse_sysmap(struct kd_ksyms *k, const char *text)
 {
-	const char *p = text;
+	const size_t plen = strlen(KSYMTAB_PREFIX);
+	struct kd_lines l;
+	const char *line;
 
-	while (*p) {
-		const char *end = strchr(p, '\n'), *name;
-		size_t len = end ? (size_t)(end - p) : strlen(p), plen = strlen(KSYMTAB_PREFIX);
-		int err;
-
+	kd_lines_init(&l, "System.map", text, strlen(text), false);
+	while ((line = kd_lines_next(&l)) != NULL) {
 		/* the third blank-separated field */
-		name = memchr(p, ' ', len);
-		name = name ? memchr(name + 1, ' ', len - (size_t)(name + 1 - p)) : NULL;
-		if (name) {
-			size_t nlen = len - (size_t)(name + 1 - p);
+		const char *name = strchr(line, ' ');
 
-			name++;
-			if (nlen > plen && memcmp(name, KSYMTAB_PREFIX, plen) == 0) {
-				err = add_name(k, name + plen, nlen - plen);
-				if (err < 0)
-					return err;
-			}
-		}
-		p += len + (end != NULL);
+		name = name ? strchr(name + 1, ' ') : NULL;
+		if (name && strncmp(name + 1, KSYMTAB_PREFIX, plen) == 0)
+			add_name(k, name + 1 + plen, strlen(name + 1 + plen));
 	}
-	return 0;
+	kd_lines_free(&l);
 }
 
-int kd_ksyms_parse_symvers(struct kd_ksyms *k, const char *text)
+void kd_ksyms_parse_symvers(struct kd_ksyms *k, const char *text)
 {
-	const char *p = text;
+	struct kd_lines l;
+	char *line;
 
-	while (*p) {
-		const char *end = strchr(p, '\n'), *f[4] = { p }, *q = p;
-		size_t len = end ? (size_t)(end - p) : strlen(p), nf = 1;
-		int err;
+	kd_lines_init(&l, "Module.symvers", text, strlen(text), false);
+	while ((line = kd_lines_next(&l)) != NULL) {
+		/* CRC, name, module ("vmlinux" for the kernel proper), export type */
+		char *f[4] = { line };
+		size_t nf = 1;
 
-		for (; q < p + len && nf < 4; q++)
+		for (char *q = line; *q && nf < 4; q++)
 			if (*q == '\t')
 				f[nf++] = q + 1;
-		/* f[1]: name, f[2]: module ("vmlinux" for the kernel proper) */
-		if (nf >= 4 && f[3] - f[2] == 8 && memcmp(f[2], "vmlinux\t", 8) == 0) {
-			err = add_name(k, f[1], (size_t)(f[2] - f[1] - 1));
-			if (err < 0)
-				return err;
-		}
-		p += len + (end != NULL);
+		if (nf == 4 && f[3] - f[2] == 8 && memcmp(f[2], "vmlinux\t", 8) == 0)
+			add_name(k, f[1], (size_t)(f[2] - f[1] - 1));
 	}
-	return 0;
+	kd_lines_free(&l);
 }
 
 int kd_ksyms_parse_ksymtab(struct kd_ksyms *k, const void *tab, size_t tab_size,
@@ -113,7 +97,6 @@ int kd_ksyms_parse_ksymtab(struct kd_ksyms *k, const void *tab, size_t tab_size,
 		int32_t rel;
 		uint64_t addr;
 		const char *name, *z;
-		int err;
 
 		memcpy(&rel, t + at, 4);
 		addr = tab_addr + at + (uint64_t)(int64_t)rel;
@@ -123,9 +106,7 @@ int kd_ksyms_parse_ksymtab(struct kd_ksyms *k, const void *tab, size_t tab_size,
 		z = memchr(name, '\0', strs_size - (size_t)(addr - strs_addr));
 		if (z == NULL)
 			return -EINVAL;
-		err = add_name(k, name, (size_t)(z - name));
-		if (err < 0)
-			return err;
+		add_name(k, name, (size_t)(z - name));
 	}
 	return 0;
 }
@@ -182,12 +163,32 @@ static int find_sec(Elf *e, size_t shstrndx, const char *want, struct elf_sec *o
 	return -ENOENT;
 }
 
+static int read_ksymtabs(Elf *e, size_t shstrndx, struct kd_ksyms *k)
+{
+	static const char *const tabs[] = { "__ksymtab", "__ksymtab_gpl" };
+	struct elf_sec strs, tab;
+	int err = find_sec(e, shstrndx, "__ksymtab_strings", &strs);
+
+	if (err < 0)
+		return err;
+	for (size_t i = 0; i < 2; i++) {
+		err = find_sec(e, shstrndx, tabs[i], &tab);
+		if (err == -ENOENT && i == 1)
+			return 0; /* no GPL exports */
+		if (err < 0)
+			return err;
+		err = kd_ksyms_parse_ksymtab(k, tab.data, tab.size, tab.addr, strs.data, strs.size,
+					     strs.addr);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
 /* The names __ksymtab and __ksymtab_gpl point to in the vmlinux ELF. */
 static int vmlinux_exports(struct kd_ctx *ctx, const char *what, const struct kd_buf *v,
 			   struct kd_ksyms *k)
 {
-	static const char *const tabs[] = { "__ksymtab", "__ksymtab_gpl" };
-	struct elf_sec strs, tab;
 	size_t shstrndx;
 	Elf *e;
 	int err;
@@ -201,15 +202,7 @@ static int vmlinux_exports(struct kd_ctx *ctx, const char *what, const struct kd
 			elf_end(e);
 		return -EINVAL;
 	}
-	err = find_sec(e, shstrndx, "__ksymtab_strings", &strs);
-	for (size_t i = 0; i < 2 && err == 0; i++) {
-		err = find_sec(e, shstrndx, tabs[i], &tab);
-		if (err == 0)
-			err = kd_ksyms_parse_ksymtab(k, tab.data, tab.size, tab.addr, strs.data,
-						     strs.size, strs.addr);
-		else if (err == -ENOENT && i == 1)
-			err = 0; /* no GPL exports */
-	}
+	err = read_ksymtabs(e, shstrndx, k);
 	elf_end(e);
 	if (err == -ENOENT)
 		KD_ERR(kd_ctx_log(ctx), "%s: the kernel has no __ksymtab or __ksymtab_strings section", what);
@@ -240,8 +233,9 @@ static int from_vmlinuz(struct kd_ctx *ctx, const char *path, struct kd_ksyms *k
 		goto out;
 	}
 	err = kd_decode(kd_ctx_log(ctx), path, comp, f.data + off, len, VMLINUX_MAX, &v, &used);
-	if (err == 0)
-		err = vmlinux_exports(ctx, path, &v, k);
+	if (err < 0)
+		goto out;
+	err = vmlinux_exports(ctx, path, &v, k);
 out:
 	kd_buf_free(&v);
 	kd_buf_free(&f);
@@ -257,17 +251,6 @@ static int exists(const char *path)
 	return f != NULL;
 }
 
-static int set_source(struct kd_ksyms *k, const char *path, const char *how)
-{
-	struct kd_str s = { 0 };
-
-	if (kd_str_printf(&s, "%s (%s)", path, how) < 0) {
-		kd_str_free(&s);
-		return -ENOMEM;
-	}
-	k->source = s.s;
-	return 0;
-}
 
 int kd_ksyms_load(struct kd_ctx *ctx, const char *root, const char *kver, struct kd_ksyms *k)
 {
@@ -276,54 +259,53 @@ int kd_ksyms_load(struct kd_ctx *ctx, const char *root, const char *kver, struct
 		"%s/usr/src/linux-headers-%s/Module.symvers",
 	};
 	struct kd_str p = { 0 }, tried = { 0 };
-	struct kd_buf b = { 0 };
-	int err = 0;
+	struct kd_buf b;
+	int err;
 
 	memset(k, 0, sizeof(*k));
 	root = root ? root : "";
 	kd_str_printf(&p, "%s/boot/System.map-%s", root, kver);
-	if (p.s && exists(p.s) && kd_read_file(kd_ctx_log(ctx), p.s, &b) == 0) {
-		err = kd_ksyms_parse_sysmap(k, (const char *)b.data);
+	if (exists(p.s) && kd_read_file(kd_ctx_log(ctx), p.s, &b) == 0) {
+		kd_ksyms_parse_sysmap(k, (const char *)b.data);
 		kd_buf_free(&b);
-		if (err == 0 && k->n > 0)
+		if (k->n > 0)
 			goto found;
 		kd_str_printf(&tried, "%s has no __ksymtab_ entries; ", p.s);
 	}
-	for (size_t i = 0; i < sizeof(symvers) / sizeof(symvers[0]) && err == 0; i++) {
+	for (size_t i = 0; i < sizeof(symvers) / sizeof(symvers[0]); i++) {
 		p.len = 0;
 		kd_str_printf(&p, symvers[i], root, kver);
-		if (!p.s || !exists(p.s) || kd_read_file(kd_ctx_log(ctx), p.s, &b) < 0)
+		if (!exists(p.s) || kd_read_file(kd_ctx_log(ctx), p.s, &b) < 0)
 			continue;
-		err = kd_ksyms_parse_symvers(k, (const char *)b.data);
+		kd_ksyms_parse_symvers(k, (const char *)b.data);
 		kd_buf_free(&b);
-		if (err == 0 && k->n > 0)
+		if (k->n > 0)
 			goto found;
 		kd_str_printf(&tried, "%s has no vmlinux exports; ", p.s);
 	}
-	if (err < 0)
-		goto out;
 	p.len = 0;
 	kd_str_printf(&p, "%s/boot/vmlinuz-%s", root, kver);
-	if (p.s && exists(p.s)) {
+	if (exists(p.s)) {
 		err = from_vmlinuz(ctx, p.s, k);
 		if (err == 0 && k->n > 0)
 			goto found;
 		err = err < 0 ? err : -ENOENT;
-		goto out;
+		goto fail;
 	}
 	KD_ERR(kd_ctx_log(ctx), "no list of the kernel's exported symbols for %s: %sno Module.symvers "
-	       "(install linux-headers-%s) and no %s", kver, tried.s ? tried.s : "", kver,
-	       p.s ? p.s : "vmlinuz");
+	       "(install linux-headers-%s) and no %s", kver, tried.s ? tried.s : "", kver, p.s);
 	err = -ENOENT;
-	goto out;
+	goto fail;
 found:
-	err = set_source(k, p.s, strstr(p.s, "vmlinuz") ? "__ksymtab" :
-			 strstr(p.s, "System.map") ? "__ksymtab_ entries" : "vmlinux lines");
+	k->source = kd_xasprintf("%s (%s)", p.s, strstr(p.s, "vmlinuz") ? "__ksymtab" :
+				 strstr(p.s, "System.map") ? "__ksymtab_ entries" : "vmlinux lines");
+	err = 0;
+	goto out;
+fail:
+	kd_ksyms_free(k);
 out:
 	kd_str_free(&p);
 	kd_str_free(&tried);
-	if (err < 0)
-		kd_ksyms_free(k);
 	return err;
 }
 

@@ -26,25 +26,16 @@ void kd_modcache_init(struct kd_modcache *c, struct kd_ctx *ctx, unsigned thread
 	c->threads = threads ? threads : kd_cpu_count();
 }
 
-static int cache_reserve(struct kd_modcache *c, size_t n_mods)
+/* A slot for every module of the database (modules may have been added). */
+static void cache_reserve(struct kd_modcache *c, size_t n_mods)
 {
-	struct kd_buf *bufs;
-	unsigned char *state;
-
 	if (n_mods <= c->cap)
-		return 0;
-	bufs = realloc(c->bufs, n_mods * sizeof(*bufs));
-	if (bufs == NULL)
-		return -ENOMEM;
-	c->bufs = bufs;
-	state = realloc(c->state, n_mods);
-	if (state == NULL)
-		return -ENOMEM;
-	c->state = state;
-	memset(c->bufs + c->cap, 0, (n_mods - c->cap) * sizeof(*bufs));
+		return;
+	c->bufs = kd_xreallocarray(c->bufs, n_mods, sizeof(*c->bufs));
+	c->state = kd_xrealloc(c->state, n_mods);
+	memset(c->bufs + c->cap, 0, (n_mods - c->cap) * sizeof(*c->bufs));
 	memset(c->state + c->cap, SLOT_EMPTY, n_mods - c->cap);
 	c->cap = n_mods;
-	return 0;
 }
 
 struct load_job {
@@ -70,12 +61,10 @@ static int size_cmp(const void *a, const void *b)
  * threads idle while it alone is decompressed. */
 static void largest_first(struct kd_modcache *c, uint32_t *todo, size_t n)
 {
-	struct by_size *v = malloc((n ? n : 1) * sizeof(*v));
+	struct by_size *v = kd_xcalloc(n, sizeof(*v));
 	struct stat sb;
 	size_t i;
 
-	if (v == NULL)
-		return; /* only slower */
 	for (i = 0; i < n; i++) {
 		char *path = kd_module_fullpath(c->ctx, todo[i]);
 
@@ -100,7 +89,7 @@ static int load_one(void *data, size_t i)
 	if (path == NULL) {
 		c->state[mod] = SLOT_FAILED;
 		KD_ERR(kd_ctx_log(c->ctx), "module '%s' has no file in modules.dep",
-		       kd_ctx_db(c->ctx)->mods[mod].name);
+		       kd_db_mod(kd_ctx_db(c->ctx), mod)->name);
 		return -ENOENT;
 	}
 	err = kd_module_read(kd_ctx_log(c->ctx), path, &c->bufs[mod]);
@@ -115,14 +104,11 @@ static int load_one(void *data, size_t i)
 int kd_modcache_load(struct kd_modcache *c, const uint32_t *mods, size_t n)
 {
 	struct load_job job = { .c = c };
-	size_t i, k = 0, n_mods = kd_ctx_db(c->ctx)->n_mods;
+	size_t i, k = 0, n_mods = kd_ctx_db(c->ctx)->mods.n;
 	int err;
 
-	if (cache_reserve(c, n_mods) < 0)
-		return -ENOMEM;
-	job.todo = malloc((n ? n : 1) * sizeof(*job.todo));
-	if (job.todo == NULL)
-		return -ENOMEM;
+	cache_reserve(c, n_mods);
+	job.todo = kd_xcalloc(n, sizeof(*job.todo));
 	for (i = 0; i < n; i++) {
 		if (mods[i] >= n_mods || c->state[mods[i]] == SLOT_READ)
 			continue;

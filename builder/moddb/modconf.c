@@ -20,44 +20,25 @@
 #include "moddb/moddb.h"
 #include "moddb/internal.h"
 
-#define GROW(arr, n) grow_array((void **)&(arr), (n), sizeof(*(arr)))
-
-static int grow_array(void **arr, size_t n, size_t elem)
+/* kmod's underscores(): s with '-' -> '_' outside [...], malloc'd; NULL when
+ * there is no s or its brackets do not balance. */
+static char *conf_name(const char *s)
 {
-	void *p;
-
-	/* The capacity is implicit: 8, doubled each time n reaches a power of 2. */
-	if (n != 0 && (n < 8 || (n & (n - 1)) != 0))
-		return 0;
-	p = realloc(*arr, (n ? n * 2 : 8) * elem);
-	if (p == NULL)
-		return -ENOMEM;
-	*arr = p;
-	return 0;
-}
-
-/* kmod's underscores(): '-' -> '_' outside brackets; unbalanced is bad. */
-static int underscores(char *s)
-{
-	size_t i;
+	size_t n;
+	char *out;
 
 	if (s == NULL)
-		return -EINVAL;
-	for (i = 0; s[i]; i++) {
-		if (s[i] == '-') {
-			s[i] = '_';
-		} else if (s[i] == ']') {
-			return -EINVAL;
-		} else if (s[i] == '[') {
-			i += strcspn(&s[i], "]");
-			if (!s[i])
-				return -EINVAL;
-		}
-	}
-	return 0;
+		return NULL;
+	n = strlen(s) + 1;
+	out = kd_xmalloc(n);
+	if (kd_alias_normalize(s, out, n) == 0)
+		return out;
+	free(out);
+	return NULL;
 }
 
-/* A whitespace-separated token, advancing *p; NULL at end of line. */
+/* A token as kmod's strtok_r(" \t") gives it (kd_word also splits at \r, \v
+ * and \f, which kmod keeps in names), advancing *p; NULL at end of line. */
 static char *next_token(char **p)
 {
 	char *s = *p, *start;
@@ -87,74 +68,59 @@ static char *rest_of_line(char **p)
 	return *s ? s : NULL;
 }
 
-static int add_alias(struct kd_config *c, const char *pattern, const char *modname)
+/* The add_ functions take the (normalised, malloc'd) module name they are given. */
+static void add_alias(struct kd_config *c, char *pattern, char *modname)
 {
-	if (GROW(c->aliases, c->n_aliases) < 0)
-		return -ENOMEM;
-	c->aliases[c->n_aliases].pattern = kd_xstrdup(pattern);
-	c->aliases[c->n_aliases].modname = kd_xstrdup(modname);
+	KD_GROW(c->aliases, c->n_aliases, c->cap_aliases);
+	c->aliases[c->n_aliases].pattern = pattern;
+	c->aliases[c->n_aliases].modname = modname;
 	c->n_aliases++;
-	return 0;
 }
 
-static int add_option(struct kd_config *c, const char *modname, const char *options)
+static void add_option(struct kd_config *c, char *modname, const char *options)
 {
-	char *o;
+	char *o = kd_xstrdup(options);
 
-	if (GROW(c->options, c->n_options) < 0)
-		return -ENOMEM;
-	o = kd_xstrdup(options);
 	for (char *t = o; *t; t++)
 		if (*t == '\t')
 			*t = ' ';
-	c->options[c->n_options].modname = kd_xstrdup(modname);
+	KD_GROW(c->options, c->n_options, c->cap_options);
+	c->options[c->n_options].modname = modname;
 	c->options[c->n_options].options = o;
 	c->n_options++;
-	return 0;
 }
 
-static int add_blacklist(struct kd_config *c, const char *modname)
+static void push_name(char ***arr, size_t *n, size_t *cap, const char *s, size_t len)
 {
-	if (GROW(c->blacklist, c->n_blacklist) < 0)
-		return -ENOMEM;
-	c->blacklist[c->n_blacklist++] = kd_xstrdup(modname);
-	return 0;
+	KD_GROW(*arr, *n, *cap);
+	(*arr)[(*n)++] = kd_xstrndup(s, len);
 }
 
-static int add_command(struct kd_conf_command **list, size_t *n, const char *modname,
-		       const char *cmd)
+static void add_blacklist(struct kd_config *c, char *modname)
 {
-	if (GROW(*list, *n) < 0)
-		return -ENOMEM;
-	(*list)[*n].modname = kd_xstrdup(modname);
+	KD_GROW(c->blacklist, c->n_blacklist, c->cap_blacklist);
+	c->blacklist[c->n_blacklist++] = modname;
+}
+
+static void add_command(struct kd_conf_command **list, size_t *n, size_t *cap, char *modname,
+			const char *cmd)
+{
+	KD_GROW(*list, *n, *cap);
+	(*list)[*n].modname = modname;
 	(*list)[*n].command = kd_xstrdup(cmd);
 	(*n)++;
-	return 0;
-}
-
-static int push_name(char ***arr, size_t *n, const char *s, size_t len)
-{
-	if (GROW(*arr, *n) < 0)
-		return -ENOMEM;
-	(*arr)[*n] = strndup(s, len);
-	if ((*arr)[*n] == NULL)
-		return -ENOMEM;
-	(*n)++;
-	return 0;
 }
 
 /* "softdep MOD pre: a b post: c": names before any pre:/post: are ignored. */
-static int add_softdep(struct kd_config *c, const char *modname, const char *line)
+static void add_softdep(struct kd_config *c, char *modname, const char *line)
 {
 	struct kd_conf_softdep *d;
 	enum { NONE, PRE, POST } mode = NONE;
 	const char *p = line;
 
-	if (GROW(c->softdeps, c->n_softdeps) < 0)
-		return -ENOMEM;
+	KD_GROW(c->softdeps, c->n_softdeps, c->cap_softdeps);
 	d = &c->softdeps[c->n_softdeps++];
-	memset(d, 0, sizeof(*d));
-	d->modname = kd_xstrdup(modname);
+	*d = (struct kd_conf_softdep){ .modname = modname };
 	for (;;) {
 		size_t len;
 
@@ -169,147 +135,125 @@ static int add_softdep(struct kd_config *c, const char *modname, const char *lin
 			mode = PRE;
 		else if (len == 5 && memcmp(p, "post:", 5) == 0)
 			mode = POST;
-		else if (mode == PRE && push_name(&d->pre, &d->n_pre, p, len) < 0)
-			return -ENOMEM;
-		else if (mode == POST && push_name(&d->post, &d->n_post, p, len) < 0)
-			return -ENOMEM;
+		else if (mode == PRE)
+			push_name(&d->pre, &d->n_pre, &d->cap_pre, p, len);
+		else if (mode == POST)
+			push_name(&d->post, &d->n_post, &d->cap_post, p, len);
 		p += len;
 	}
-	return 0;
 }
 
 /* "weakdep MOD a b c" (kmod 33 and later). */
-static int add_weakdep(struct kd_config *c, const char *modname, char *rest)
+static void add_weakdep(struct kd_config *c, char *modname, char *rest)
 {
 	struct kd_conf_weakdep *d;
 	char *tok;
 
-	if (GROW(c->weakdeps, c->n_weakdeps) < 0)
-		return -ENOMEM;
+	KD_GROW(c->weakdeps, c->n_weakdeps, c->cap_weakdeps);
 	d = &c->weakdeps[c->n_weakdeps++];
-	memset(d, 0, sizeof(*d));
-	d->modname = kd_xstrdup(modname);
+	*d = (struct kd_conf_weakdep){ .modname = modname };
 	while ((tok = next_token(&rest)) != NULL)
-		if (push_name(&d->deps, &d->n_deps, tok, strlen(tok)) < 0)
-			return -ENOMEM;
-	return 0;
+		push_name(&d->deps, &d->n_deps, &d->cap_deps, tok, strlen(tok));
 }
 
-static int parse_line(struct kd_ctx *ctx, struct kd_config *c, const char *filename,
-		      unsigned lineno, char *line)
+/* "KEYWORD MOD REST" lines, REST required. */
+static bool takes_rest(const char *cmd)
+{
+	return strcmp(cmd, "options") == 0 || strcmp(cmd, "install") == 0 ||
+	       strcmp(cmd, "remove") == 0 || strcmp(cmd, "softdep") == 0 ||
+	       strcmp(cmd, "weakdep") == 0;
+}
+
+static void parse_line(struct kd_ctx *ctx, struct kd_config *c, const struct kd_lines *l,
+		       char *line)
 {
 	char *p = line, *cmd, *name, *rest;
 
 	if (line[0] == '\0' || line[0] == '#')
-		return 0;
+		return;
 	cmd = next_token(&p);
 	if (cmd == NULL)
-		return 0;
+		return;
 	if (strcmp(cmd, "alias") == 0) {
-		name = next_token(&p);
-		rest = next_token(&p);
-		if (underscores(name) < 0 || underscores(rest) < 0)
-			goto bad;
-		return add_alias(c, name, rest);
+		name = conf_name(next_token(&p));
+		rest = conf_name(next_token(&p));
+		if (name && rest) {
+			add_alias(c, name, rest);
+			return;
+		}
+		free(name);
+		free(rest);
+		goto bad;
 	}
 	if (strcmp(cmd, "blacklist") == 0) {
-		name = next_token(&p);
-		if (underscores(name) < 0)
+		name = conf_name(next_token(&p));
+		if (name == NULL)
 			goto bad;
-		return add_blacklist(c, name);
+		add_blacklist(c, name);
+		return;
 	}
-	name = NULL;
-	if (strcmp(cmd, "options") == 0 || strcmp(cmd, "install") == 0 ||
-	    strcmp(cmd, "remove") == 0 || strcmp(cmd, "softdep") == 0 ||
-	    strcmp(cmd, "weakdep") == 0) {
-		name = next_token(&p);
+	if (takes_rest(cmd)) {
+		name = conf_name(next_token(&p));
 		rest = rest_of_line(&p);
-		if (underscores(name) < 0 || rest == NULL)
+		if (name == NULL || rest == NULL) {
+			free(name);
 			goto bad;
+		}
 		if (cmd[0] == 'o')
-			return add_option(c, name, rest);
-		if (cmd[0] == 'i')
-			return add_command(&c->install, &c->n_install, name, rest);
-		if (cmd[0] == 'r')
-			return add_command(&c->remove, &c->n_remove, name, rest);
-		if (cmd[0] == 's')
-			return add_softdep(c, name, rest);
-		return add_weakdep(c, name, rest);
+			add_option(c, name, rest);
+		else if (cmd[0] == 'i')
+			add_command(&c->install, &c->n_install, &c->cap_install, name, rest);
+		else if (cmd[0] == 'r')
+			add_command(&c->remove, &c->n_remove, &c->cap_remove, name, rest);
+		else if (cmd[0] == 's')
+			add_softdep(c, name, rest);
+		else
+			add_weakdep(c, name, rest);
+		return;
 	}
 	if (strcmp(cmd, "include") == 0 || strcmp(cmd, "config") == 0) {
-		KD_WARN(kd_ctx_log(ctx), "%s line %u: command '%s' is deprecated and ignored", filename,
-			lineno, cmd);
-		return 0;
+		KD_LINE_WARN(l, kd_ctx_log(ctx), "command '%s' is deprecated and ignored", cmd);
+		return;
 	}
 bad:
-	KD_WARN(kd_ctx_log(ctx), "%s line %u: ignoring bad line starting with '%s'", filename, lineno,
-		cmd);
-	return 0;
+	KD_LINE_WARN(l, kd_ctx_log(ctx), "ignoring bad line starting with '%s'", cmd);
 }
 
-/*
- * Lines as kmod reads them: a backslash joins the next line (and is
- * otherwise dropped, keeping the character after it).  lineno is the
- * number of the last physical line, as kmod reports it.
- */
-int kd_config_parse(struct kd_ctx *ctx, struct kd_config *c, const char *filename,
-		    const char *text)
+/* Lines as kmod reads them: kd_lines' join mode is kmod's backslash rule, and
+ * a joined line is numbered by its last physical line, as kmod reports it. */
+void kd_config_parse(struct kd_ctx *ctx, struct kd_config *c, const char *filename,
+		     const char *text)
 {
-	struct kd_str line = { 0 };
-	const char *s = text;
-	unsigned lineno = 0;
-	int err = 0;
+	struct kd_lines l;
+	char *line;
 
-	while (*s && err == 0) {
-		line.len = 0;
-		if (kd_str_add(&line, "", 0) < 0)
-			return -ENOMEM;
-		for (; *s && *s != '\n'; s++) {
-			if (*s == '\\') {
-				if (s[1] == '\n') {
-					lineno++;
-					s++;
-					continue;
-				}
-				if (s[1] == '\0')
-					continue;
-				s++;
-			}
-			if (kd_str_add(&line, s, 1) < 0) {
-				kd_str_free(&line);
-				return -ENOMEM;
-			}
-		}
-		if (*s == '\n')
-			s++;
-		lineno++;
-		err = parse_line(ctx, c, filename, lineno, line.s);
-	}
-	kd_str_free(&line);
-	if (err < 0)
-		KD_ERR(kd_ctx_log(ctx), "%s: out of memory while parsing", filename);
-	return err;
+	kd_lines_init(&l, filename, text, strlen(text), true);
+	while ((line = kd_lines_next(&l)) != NULL)
+		parse_line(ctx, c, &l, line);
+	kd_lines_free(&l);
 }
 
-static int cmdline_result(struct kd_ctx *ctx, struct kd_config *c, char *modname,
-			  char *param, char *value)
+static void cmdline_result(struct kd_ctx *ctx, struct kd_config *c, const char *modname,
+			   const char *param, char *value)
 {
+	char *name;
+
 	if (modname == NULL || param == NULL)
-		return 0;
+		return;
 	if (strcmp(modname, "modprobe") == 0 && strncmp(param, "blacklist=", 10) == 0) {
 		char *t;
 
 		while ((t = strsep(&value, ",")) != NULL)
-			if (add_blacklist(c, t) < 0)
-				return -ENOMEM;
-		return 0;
+			add_blacklist(c, kd_xstrdup(t)); /* kmod keeps these as written */
+		return;
 	}
-	if (underscores(modname) < 0) {
+	name = conf_name(modname);
+	if (name == NULL) {
 		KD_WARN(kd_ctx_log(ctx), "kernel command line: ignoring option with bad module name '%s'",
 			modname);
-		return 0;
+		return;
 	}
-	return add_option(c, modname, param);
+	add_option(c, name, param);
 }
 
 /*
@@ -317,15 +261,14 @@ static int cmdline_result(struct kd_ctx *ctx, struct kd_config *c, char *modname
  * around the whole word, which is re-quoted as "MOD.param=value" becomes
  * MOD.param="value"); words without a dot before '=' are not options.
  */
-int kd_config_parse_cmdline(struct kd_ctx *ctx, struct kd_config *c, const char *cmdline)
+void kd_config_parse_cmdline(struct kd_ctx *ctx, struct kd_config *c, const char *cmdline)
 {
 	enum { IGNORE, MODNAME, PARAM, VALUE, COMPLETE } state = MODNAME;
 	char *buf = kd_xstrdup(cmdline), *p, *modname = buf, *param = NULL, *value = NULL;
 	char *quote = NULL;
 	bool quoted = false, more = true;
-	int err = 0;
 
-	for (p = buf; more && err == 0; p++) {
+	for (p = buf; more; p++) {
 		switch (*p) {
 		case '"':
 			quoted = !quoted;
@@ -380,7 +323,7 @@ int kd_config_parse_cmdline(struct kd_ctx *ctx, struct kd_config *c, const char 
 				param--;
 				*value = '"';
 			}
-			err = cmdline_result(ctx, c, modname, param, value);
+			cmdline_result(ctx, c, modname, param, value);
 			modname = p + 1;
 			state = MODNAME;
 			quote = NULL;
@@ -388,7 +331,6 @@ int kd_config_parse_cmdline(struct kd_ctx *ctx, struct kd_config *c, const char 
 		}
 	}
 	free(buf);
-	return err;
 }
 
 /* One configuration file to parse: basename and the full path. */
@@ -398,29 +340,40 @@ struct conf_file {
 	const char *text; /* in-memory text (generated indexes), or NULL */
 };
 
-static int conf_insert(struct conf_file **files, size_t *n, const char *name,
-		       const char *path, const char *text)
-{
-	size_t i, pos = *n;
+/* The files to parse, sorted by name, each name once. */
+struct conf_list {
+	struct conf_file *v;
+	size_t n, cap;
+};
 
-	for (i = 0; i < *n; i++) {
-		int cmp = strcmp(name, (*files)[i].name);
+static void conf_insert(struct conf_list *l, const char *name, const char *path,
+			const char *text)
+{
+	size_t i, pos = l->n;
+
+	for (i = 0; i < l->n; i++) {
+		int cmp = strcmp(name, l->v[i].name);
 
 		if (cmp == 0)
-			return 0; /* an earlier directory has this name: it wins */
+			return; /* an earlier directory has this name: it wins */
 		if (cmp < 0) {
 			pos = i;
 			break;
 		}
 	}
-	if (GROW(*files, *n) < 0)
-		return -ENOMEM;
-	memmove(&(*files)[pos + 1], &(*files)[pos], (*n - pos) * sizeof(**files));
-	(*files)[pos].name = kd_xstrdup(name);
-	(*files)[pos].path = path ? kd_xstrdup(path) : NULL;
-	(*files)[pos].text = text;
-	(*n)++;
-	return 0;
+	KD_GROW(l->v, l->n, l->cap);
+	memmove(&l->v[pos + 1], &l->v[pos], (l->n - pos) * sizeof(*l->v));
+	l->v[pos] = (struct conf_file){ kd_xstrdup(name), kd_xstrdup(path), text };
+	l->n++;
+}
+
+static void conf_list_free(struct conf_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].name);
+		free(l->v[i].path);
+	}
+	free(l->v);
 }
 
 static bool conf_name_ok(const char *fn)
@@ -434,97 +387,89 @@ static bool conf_name_ok(const char *fn)
 	return len >= 6 && strcmp(fn + len - 6, ".alias") == 0;
 }
 
-static int conf_list_dir(struct kd_ctx *ctx, struct conf_file **files, size_t *n,
-			 const char *dir)
+static void conf_add_entry(struct kd_ctx *ctx, struct conf_list *files, const char *dir,
+			   const char *name)
+{
+	char *full = kd_path_join(dir, name);
+	struct stat st;
+
+	if (stat(full, &st) == 0 && S_ISDIR(st.st_mode))
+		KD_WARN(kd_ctx_log(ctx), "%s: directories inside modprobe.d are not supported", full);
+	else
+		conf_insert(files, name, full, NULL);
+	free(full);
+}
+
+static int conf_list_dir(struct kd_ctx *ctx, struct conf_list *files, const char *dir)
 {
 	struct dirent **ents = NULL;
 	struct stat st;
-	int count, i, err = 0;
+	int count, i;
 
 	if (stat(dir, &st) != 0)
 		return 0;
-	if (!S_ISDIR(st.st_mode))
-		return conf_insert(files, n, strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir,
-				   dir, NULL);
+	if (!S_ISDIR(st.st_mode)) {
+		conf_insert(files, strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir, dir, NULL);
+		return 0;
+	}
 	count = scandir(dir, &ents, NULL, alphasort);
 	if (count < 0) {
-		KD_ERR(kd_ctx_log(ctx), "%s: cannot list directory: %s", dir, strerror(errno));
-		return -errno;
+		int err = -errno;
+
+		KD_ERR(kd_ctx_log(ctx), "%s: cannot list directory: %s", dir, strerror(-err));
+		return err;
 	}
 	for (i = 0; i < count; i++) {
-		char *full;
-
-		if (err == 0 && conf_name_ok(ents[i]->d_name)) {
-			full = kd_path_join(dir, ents[i]->d_name);
-			if (full == NULL) {
-				err = -ENOMEM;
-			} else if (stat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
-				KD_WARN(kd_ctx_log(ctx), "%s: directories inside modprobe.d are not supported",
-					full);
-			} else {
-				err = conf_insert(files, n, ents[i]->d_name, full, NULL);
-			}
-			free(full);
-		}
+		if (conf_name_ok(ents[i]->d_name))
+			conf_add_entry(ctx, files, dir, ents[i]->d_name);
 		free(ents[i]);
 	}
 	free(ents);
-	return err;
+	return 0;
 }
 
-static int conf_add_file(struct kd_config *c, const char *path)
+static void conf_parse_file(struct kd_ctx *ctx, const struct conf_file *f)
 {
-	if (GROW(c->files, c->n_files) < 0)
-		return -ENOMEM;
-	c->files[c->n_files++] = kd_xstrdup(path);
-	return 0;
+	struct kd_config *c = &ctx->config;
+	struct kd_buf b;
+
+	if (f->text != NULL) {
+		kd_config_parse(ctx, c, f->path, f->text);
+		return;
+	}
+	if (kd_read_file(kd_ctx_log(ctx), f->path, &b) < 0)
+		return; /* absent (or unreadable: reported) */
+	KD_GROW(c->files, c->n_files, c->cap_files);
+	c->files[c->n_files++] = kd_xstrdup(f->path);
+	kd_config_parse(ctx, c, f->path, (char *)b.data);
+	kd_buf_free(&b);
 }
 
 int kd_config_load(struct kd_ctx *ctx)
 {
-	struct kd_config *c = &ctx->config;
-	struct conf_file *files = NULL;
-	size_t n = 0, i;
-	int err = 0;
+	struct conf_list files = { 0 };
 	char *sd = kd_path_join(ctx->moddir, "modules.softdep");
 	char *wd = kd_path_join(ctx->moddir, "modules.weakdep");
+	const struct kd_depgen *gen = ctx->db.generated ? &ctx->db.gen : NULL;
+	size_t i;
+	int err = 0;
 
-	if (sd == NULL || wd == NULL) {
-		err = -ENOMEM;
-		goto out;
-	}
 	/* depgen output replaces the module dir's files when it was used. */
-	err = conf_insert(&files, &n, "modules.softdep", sd, ctx->db.generated ?
-			  (ctx->db.gen.softdep ? ctx->db.gen.softdep : "") : NULL);
-	if (err == 0)
-		err = conf_insert(&files, &n, "modules.weakdep", wd, ctx->db.generated ?
-				  (ctx->db.gen.weakdep ? ctx->db.gen.weakdep : "") : NULL);
-	for (i = 0; err == 0 && i < ctx->n_conf_dirs; i++)
-		err = conf_list_dir(ctx, &files, &n, ctx->conf_dirs[i]);
-	for (i = 0; err == 0 && i < n; i++) {
-		struct kd_buf b = { 0 };
-
-		if (files[i].text != NULL) {
-			err = kd_config_parse(ctx, c, files[i].path, files[i].text);
-			continue;
-		}
-		if (kd_read_file(kd_ctx_log(ctx), files[i].path, &b) < 0)
-			continue; /* absent (or unreadable: reported) */
-		err = conf_add_file(c, files[i].path);
-		if (err == 0)
-			err = kd_config_parse(ctx, c, files[i].path, (char *)b.data);
-		kd_buf_free(&b);
-	}
-	if (err == 0 && ctx->cmdline != NULL)
-		err = kd_config_parse_cmdline(ctx, c, ctx->cmdline);
-out:
-	for (i = 0; i < n; i++) {
-		free(files[i].name);
-		free(files[i].path);
-	}
-	free(files);
+	conf_insert(&files, "modules.softdep", sd, gen ? gen->softdep : NULL);
+	conf_insert(&files, "modules.weakdep", wd, gen ? gen->weakdep : NULL);
 	free(sd);
 	free(wd);
+	for (i = 0; i < ctx->n_conf_dirs; i++) {
+		err = conf_list_dir(ctx, &files, ctx->conf_dirs[i]);
+		if (err < 0)
+			goto out;
+	}
+	for (i = 0; i < files.n; i++)
+		conf_parse_file(ctx, &files.v[i]);
+	if (ctx->cmdline != NULL)
+		kd_config_parse_cmdline(ctx, &ctx->config, ctx->cmdline);
+out:
+	conf_list_free(&files);
 	return err;
 }
 

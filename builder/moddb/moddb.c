@@ -20,85 +20,47 @@
 
 int kd_module_find(struct kd_ctx *ctx, const char *name)
 {
-	uint32_t idx;
-
-	return kd_map_get(&ctx->db.by_name, name, &idx) ? (int)idx : -1;
+	return (int)kd_olist_find(&ctx->db.mods, name);
 }
 
-int kd_module_get(struct kd_ctx *ctx, const char *name)
+uint32_t kd_module_get(struct kd_ctx *ctx, const char *name)
 {
-	struct kd_moddb *db = &ctx->db;
+	struct kd_olist *mods = &ctx->db.mods;
+	long idx = kd_olist_find(mods, name);
 	struct kd_module *m;
-	int idx = kd_module_find(ctx, name);
 
 	if (idx >= 0)
-		return idx;
-	if (db->n_mods == db->cap_mods) {
-		size_t cap = db->cap_mods ? db->cap_mods * 2 : 1024;
-		void *p = realloc(db->mods, cap * sizeof(*db->mods));
-
-		if (p == NULL)
-			return -ENOMEM;
-		db->mods = p;
-		db->cap_mods = cap;
-	}
-	m = &db->mods[db->n_mods];
-	memset(m, 0, sizeof(*m));
-	m->name = strdup(name);
+		return (uint32_t)idx;
+	m = kd_olist_add(mods, name, NULL);
+	m->name = kd_xstrdup(name);
 	m->order = -1;
 	m->alias_rank = UINT32_MAX;
-	if (m->name == NULL || kd_map_put(&db->by_name, name, (uint32_t)db->n_mods) < 0) {
-		free(m->name);
-		return -ENOMEM;
-	}
-	return (int)db->n_mods++;
+	return (uint32_t)(mods->n - 1);
 }
 
+/* The module a path names, or -1 when it names none ("", "/", ".ko"). */
 static int module_from_path(struct kd_ctx *ctx, const char *path)
 {
 	char name[NAME_MAX_LEN];
 
 	kd_modname_from_path(path, name, sizeof(name));
 	if (name[0] == '\0')
-		return -EINVAL;
-	return kd_module_get(ctx, name);
+		return -1;
+	return (int)kd_module_get(ctx, name);
 }
 
-/* Iterate lines of text in place; returns the next line start or NULL. */
-static char *next_line(char **cursor, unsigned *lineno)
+/* The lines of a depmod index that carry something (not blank, not '#'). */
+static char *next_entry(struct kd_lines *l)
 {
-	char *s = *cursor, *nl;
+	char *line;
 
-	if (s == NULL || *s == '\0')
-		return NULL;
-	nl = strchr(s, '\n');
-	if (nl) {
-		*nl = '\0';
-		*cursor = nl + 1;
-	} else {
-		*cursor = s + strlen(s);
-	}
-	(*lineno)++;
-	return s;
+	while ((line = kd_lines_next(l)) != NULL)
+		if (line[0] != '\0' && line[0] != '#')
+			return line;
+	return NULL;
 }
 
-static int add_dep(struct kd_module *m, uint32_t dep, size_t *cap)
-{
-	if (m->n_deps == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 8;
-		void *p = realloc(m->deps, ncap * sizeof(*m->deps));
-
-		if (p == NULL)
-			return -ENOMEM;
-		m->deps = p;
-		*cap = ncap;
-	}
-	m->deps[m->n_deps++] = dep;
-	return 0;
-}
-
-static int parse_dep_line(struct kd_ctx *ctx, const char *filename, unsigned lineno,
-			  char *line)
+static void parse_dep_line(struct kd_ctx *ctx, const struct kd_lines *l, char *line)
 {
 	char *colon = strchr(line, ':'), *p, *tok;
 	struct kd_module *m;
@@ -106,194 +68,143 @@ static int parse_dep_line(struct kd_ctx *ctx, const char *filename, unsigned lin
 	int idx;
 
 	if (colon == NULL) {
-		KD_WARN(kd_ctx_log(ctx), "%s line %u: ignoring line without ':'", filename, lineno);
-		return 0;
+		KD_LINE_WARN(l, kd_ctx_log(ctx), "ignoring line without ':'");
+		return;
 	}
 	*colon = '\0';
 	idx = module_from_path(ctx, line);
 	if (idx < 0) {
-		if (idx == -EINVAL) {
-			KD_WARN(kd_ctx_log(ctx), "%s line %u: ignoring line with an empty module path",
-				filename, lineno);
-			return 0;
-		}
-		return idx;
+		KD_LINE_WARN(l, kd_ctx_log(ctx), "ignoring line with an empty module path");
+		return;
 	}
-	m = &ctx->db.mods[idx];
+	m = kd_db_mod(&ctx->db, (uint32_t)idx);
 	if (m->in_dep) /* the first line for a name wins, as in depmod's index */
-		return 0;
+		return;
 	m->in_dep = true;
 	free(m->path);
-	m->path = strdup(line);
-	if (m->path == NULL)
-		return -ENOMEM;
+	m->path = kd_xstrdup(line);
 	p = colon + 1;
 	while ((tok = strsep(&p, " \t")) != NULL) {
-		int dep;
+		int dep = *tok ? module_from_path(ctx, tok) : -1;
 
-		if (*tok == '\0')
-			continue;
-		dep = module_from_path(ctx, tok);
-		if (dep == -EINVAL)
-			continue;
 		if (dep < 0)
-			return dep;
-		/* kd_module_get may have moved the array */
-		if (add_dep(&ctx->db.mods[idx], (uint32_t)dep, &cap) < 0)
-			return -ENOMEM;
+			continue;
+		m = kd_db_mod(&ctx->db, (uint32_t)idx); /* kd_module_get may have moved it */
+		KD_GROW(m->deps, m->n_deps, cap);
+		m->deps[m->n_deps++] = (uint32_t)dep;
 	}
-	return 0;
 }
 
-int kd_moddb_parse_dep(struct kd_ctx *ctx, const char *filename, const char *text)
+void kd_moddb_parse_dep(struct kd_ctx *ctx, const char *filename, const char *text)
 {
-	char *copy = strdup(text), *cur = copy, *line;
-	unsigned lineno = 0;
-	int err = 0;
+	struct kd_lines l;
+	char *line;
 
-	if (copy == NULL)
-		return -ENOMEM;
-	while (err == 0 && (line = next_line(&cur, &lineno)) != NULL)
-		if (line[0] != '\0' && line[0] != '#')
-			err = parse_dep_line(ctx, filename, lineno, line);
-	free(copy);
-	if (err < 0)
-		KD_ERR(kd_ctx_log(ctx), "%s: %s", filename, strerror(-err));
-	return err;
+	kd_lines_init(&l, filename, text, strlen(text), false);
+	while ((line = next_entry(&l)) != NULL)
+		parse_dep_line(ctx, &l, line);
+	kd_lines_free(&l);
 }
 
-static int push_alias(struct kd_alias **arr, size_t *n, const char *pattern,
-		      uint32_t mod)
+static void push_alias(struct kd_alias **arr, size_t *n, size_t *cap, const char *pattern,
+		       uint32_t mod)
 {
 	struct kd_alias *a;
 
-	if (*n == 0 || (*n >= 64 && (*n & (*n - 1)) == 0)) {
-		void *p = realloc(*arr, (*n ? *n * 2 : 64) * sizeof(**arr));
-
-		if (p == NULL)
-			return -ENOMEM;
-		*arr = p;
-	}
-	a = &(*arr)[*n];
-	a->pattern = strdup(pattern);
-	if (a->pattern == NULL)
-		return -ENOMEM;
+	KD_GROW(*arr, *n, *cap);
+	a = &(*arr)[(*n)++];
+	a->pattern = kd_xstrdup(pattern);
 	a->module = mod;
 	a->prefix = (uint32_t)strcspn(pattern, "*?[");
 	a->wild = pattern[a->prefix] != '\0';
-	(*n)++;
-	return 0;
 }
 
 /* "alias PATTERN MODULE" lines; modules.symbols has the same shape. */
-int kd_moddb_parse_alias(struct kd_ctx *ctx, const char *filename, const char *text,
-			 bool symbols)
+void kd_moddb_parse_alias(struct kd_ctx *ctx, const char *filename, const char *text,
+			  bool symbols)
 {
 	struct kd_moddb *db = &ctx->db;
-	char *copy = strdup(text), *cur = copy, *line;
 	char norm[4096], name[NAME_MAX_LEN];
-	unsigned lineno = 0;
-	int err = 0;
+	struct kd_lines l;
+	char *line;
 
-	if (copy == NULL)
-		return -ENOMEM;
-	while (err == 0 && (line = next_line(&cur, &lineno)) != NULL) {
+	kd_lines_init(&l, filename, text, strlen(text), false);
+	while ((line = next_entry(&l)) != NULL) {
 		char *p = line, *kw, *pattern, *modname;
-		int idx;
+		struct kd_module *m;
+		uint32_t idx;
 
-		if (line[0] == '\0' || line[0] == '#')
-			continue;
 		kw = strsep(&p, " \t");
 		pattern = strsep(&p, " \t");
 		modname = strsep(&p, " \t");
 		if (strcmp(kw, "alias") != 0 || pattern == NULL || modname == NULL ||
 		    *pattern == '\0' || *modname == '\0') {
-			KD_WARN(kd_ctx_log(ctx), "%s line %u: ignoring bad line (expected 'alias PATTERN MODULE')",
-				filename, lineno);
+			KD_LINE_WARN(&l, kd_ctx_log(ctx),
+				     "ignoring bad line (expected 'alias PATTERN MODULE')");
 			continue;
 		}
 		if (kd_alias_normalize(pattern, norm, sizeof(norm)) < 0) {
-			KD_WARN(kd_ctx_log(ctx), "%s line %u: ignoring alias with unmatched bracket: %s",
-				filename, lineno, pattern);
+			KD_LINE_WARN(&l, kd_ctx_log(ctx), "ignoring alias with unmatched bracket: %s",
+				     pattern);
 			continue;
 		}
 		kd_modname_normalize(modname, name, sizeof(name));
 		idx = kd_module_get(ctx, name);
-		if (idx < 0) {
-			err = idx;
-			break;
-		}
 		if (symbols) {
-			err = push_alias(&db->symbols, &db->n_symbols, norm, (uint32_t)idx);
-		} else {
-			if (db->mods[idx].alias_rank == UINT32_MAX)
-				db->mods[idx].alias_rank = (uint32_t)db->n_aliases;
-			err = push_alias(&db->aliases, &db->n_aliases, norm, (uint32_t)idx);
+			push_alias(&db->symbols, &db->n_symbols, &db->cap_symbols, norm, idx);
+			continue;
 		}
+		m = kd_db_mod(db, idx);
+		if (m->alias_rank == UINT32_MAX)
+			m->alias_rank = (uint32_t)db->n_aliases;
+		push_alias(&db->aliases, &db->n_aliases, &db->cap_aliases, norm, idx);
 	}
-	free(copy);
-	if (err < 0)
-		KD_ERR(kd_ctx_log(ctx), "%s: %s", filename, strerror(-err));
-	return err;
+	kd_lines_free(&l);
 }
 
 /*
  * Files that list one module path a line (modules.builtin, modules.order):
  * mark(ctx, index, n) is called for each, with n counting the lines seen.
  */
-static int parse_path_list(struct kd_ctx *ctx, const char *filename, const char *text,
-			   void (*mark)(struct kd_ctx *ctx, int idx, int *n))
+static void parse_path_list(struct kd_ctx *ctx, const char *filename, const char *text,
+			    void (*mark)(struct kd_ctx *ctx, uint32_t idx, int *n))
 {
-	char *copy = strdup(text), *cur = copy, *line;
-	unsigned lineno = 0;
-	int err = 0, n = 0;
+	struct kd_lines l;
+	char *line;
+	int n = 0;
 
-	if (copy == NULL)
-		return -ENOMEM;
-	while ((line = next_line(&cur, &lineno)) != NULL) {
-		int idx;
+	kd_lines_init(&l, filename, text, strlen(text), false);
+	while ((line = next_entry(&l)) != NULL) {
+		int idx = module_from_path(ctx, line);
 
-		if (line[0] == '\0' || line[0] == '#')
-			continue;
-		idx = module_from_path(ctx, line);
-		if (idx == -EINVAL)
-			continue;
-		if (idx < 0) {
-			err = idx;
-			break;
-		}
-		mark(ctx, idx, &n);
+		if (idx >= 0)
+			mark(ctx, (uint32_t)idx, &n);
 	}
-	free(copy);
-	if (err < 0)
-		KD_ERR(kd_ctx_log(ctx), "%s: %s", filename, strerror(-err));
-	return err;
+	kd_lines_free(&l);
 }
 
-static void mark_builtin(struct kd_ctx *ctx, int idx, int *n)
+static void mark_builtin(struct kd_ctx *ctx, uint32_t idx, int *n)
 {
 	(void)n;
-	ctx->db.mods[idx].builtin = true;
+	kd_db_mod(&ctx->db, idx)->builtin = true;
 }
 
-int kd_moddb_parse_builtin(struct kd_ctx *ctx, const char *filename, const char *text)
+void kd_moddb_parse_builtin(struct kd_ctx *ctx, const char *filename, const char *text)
 {
-	return parse_path_list(ctx, filename, text, mark_builtin);
+	parse_path_list(ctx, filename, text, mark_builtin);
 }
 
 /* "MODNAME.KEY=VALUE\0" records; aliases of built-in modules. */
-int kd_moddb_parse_builtin_modinfo(struct kd_ctx *ctx, const char *filename,
-				   const char *text, size_t len)
+void kd_moddb_parse_builtin_modinfo(struct kd_ctx *ctx, const char *filename,
+				    const char *text, size_t len)
 {
 	struct kd_moddb *db = &ctx->db;
 	size_t off = 0;
 	char norm[4096], name[NAME_MAX_LEN];
-	int err = 0;
 
-	while (off < len && err == 0) {
+	while (off < len) {
 		const char *rec = text + off, *dot, *eq;
 		size_t rlen = strnlen(rec, len - off);
-		int idx;
 
 		off += rlen + 1;
 		if (rlen == 0)
@@ -318,39 +229,32 @@ int kd_moddb_parse_builtin_modinfo(struct kd_ctx *ctx, const char *filename,
 		memcpy(name, rec, (size_t)(dot - rec));
 		name[dot - rec] = '\0';
 		kd_modname_normalize(name, name, sizeof(name));
-		idx = kd_module_get(ctx, name);
-		if (idx < 0)
-			err = idx;
-		else
-			err = push_alias(&db->builtin_aliases, &db->n_builtin_aliases, norm,
-					 (uint32_t)idx);
+		push_alias(&db->builtin_aliases, &db->n_builtin_aliases, &db->cap_builtin_aliases,
+			   norm, kd_module_get(ctx, name));
 	}
-	if (err < 0)
-		KD_ERR(kd_ctx_log(ctx), "%s: %s", filename, strerror(-err));
-	return err;
 }
 
-static void mark_order(struct kd_ctx *ctx, int idx, int *n)
+static void mark_order(struct kd_ctx *ctx, uint32_t idx, int *n)
 {
-	if (ctx->db.mods[idx].order < 0)
-		ctx->db.mods[idx].order = (*n)++;
+	struct kd_module *m = kd_db_mod(&ctx->db, idx);
+
+	if (m->order < 0)
+		m->order = (*n)++;
 }
 
-int kd_moddb_parse_order(struct kd_ctx *ctx, const char *filename, const char *text)
+void kd_moddb_parse_order(struct kd_ctx *ctx, const char *filename, const char *text)
 {
-	return parse_path_list(ctx, filename, text, mark_order);
+	parse_path_list(ctx, filename, text, mark_order);
 }
 
 /* Read MODDIR/NAME; absent files are fine (-ENOENT, silently). */
 static int read_index(struct kd_ctx *ctx, const char *name, struct kd_buf *b, char **path)
 {
 	*path = kd_path_join(ctx->moddir, name);
-	if (*path == NULL)
-		return -ENOMEM;
 	return kd_read_file(kd_ctx_log(ctx), *path, b);
 }
 
-typedef int (*text_parser)(struct kd_ctx *ctx, const char *filename, const char *text);
+typedef void (*text_parser)(struct kd_ctx *ctx, const char *filename, const char *text);
 
 static int load_index(struct kd_ctx *ctx, const char *name, text_parser parse)
 {
@@ -359,22 +263,20 @@ static int load_index(struct kd_ctx *ctx, const char *name, text_parser parse)
 	int err = read_index(ctx, name, &b, &path);
 
 	if (err == 0)
-		err = parse(ctx, path, (char *)b.data);
-	else if (err == -ENOENT)
-		err = 0;
+		parse(ctx, path, (char *)b.data);
 	kd_buf_free(&b);
 	free(path);
-	return err;
+	return err == -ENOENT ? 0 : err;
 }
 
-static int parse_alias_file(struct kd_ctx *ctx, const char *fn, const char *text)
+static void parse_alias_file(struct kd_ctx *ctx, const char *fn, const char *text)
 {
-	return kd_moddb_parse_alias(ctx, fn, text, false);
+	kd_moddb_parse_alias(ctx, fn, text, false);
 }
 
-static int parse_symbols_file(struct kd_ctx *ctx, const char *fn, const char *text)
+static void parse_symbols_file(struct kd_ctx *ctx, const char *fn, const char *text)
 {
-	return kd_moddb_parse_alias(ctx, fn, text, true);
+	kd_moddb_parse_alias(ctx, fn, text, true);
 }
 
 /*
@@ -393,22 +295,22 @@ static bool moddep_stale(struct kd_ctx *ctx, const struct stat *dep_st, char **w
 	char *p;
 	size_t i;
 
-	for (i = 0; i < 2 && !stale; i++) {
+	for (i = 0; i < 2; i++) {
 		p = kd_path_join(ctx->moddir, files[i]);
-		if (p && stat(p, &st) == 0 && st.st_mtime > dep_st->st_mtime) {
+		if (stat(p, &st) == 0 && st.st_mtime > dep_st->st_mtime) {
 			*why = p;
 			return true;
 		}
 		free(p);
 	}
-	for (i = 0; i < ctx->db.n_mods && !stale; i++) {
-		const struct kd_module *m = &ctx->db.mods[i];
+	for (i = 0; i < ctx->db.mods.n && !stale; i++) {
+		const struct kd_module *m = kd_db_mod(&ctx->db, (uint32_t)i);
 		char *slash;
 
 		if (!m->in_dep || m->path == NULL)
 			continue;
-		p = m->path[0] == '/' ? kd_xstrdup(m->path) : kd_path_join(ctx->moddir, m->path);
-		slash = p ? strrchr(p, '/') : NULL;
+		p = kd_module_fullpath(ctx, (uint32_t)i);
+		slash = strrchr(p, '/');
 		if (slash == NULL) {
 			free(p);
 			continue;
@@ -429,14 +331,22 @@ static bool moddep_stale(struct kd_ctx *ctx, const struct stat *dep_st, char **w
 	return stale;
 }
 
+static void moddb_init(struct kd_moddb *db)
+{
+	memset(db, 0, sizeof(*db));
+	kd_olist_init(&db->mods, sizeof(struct kd_module));
+}
+
 static void moddb_clear(struct kd_moddb *db)
 {
 	size_t i;
 
-	for (i = 0; i < db->n_mods; i++) {
-		free(db->mods[i].name);
-		free(db->mods[i].path);
-		free(db->mods[i].deps);
+	for (i = 0; i < db->mods.n; i++) {
+		struct kd_module *m = kd_db_mod(db, (uint32_t)i);
+
+		free(m->name);
+		free(m->path);
+		free(m->deps);
 	}
 	for (i = 0; i < db->n_aliases; i++)
 		free(db->aliases[i].pattern);
@@ -444,33 +354,65 @@ static void moddb_clear(struct kd_moddb *db)
 		free(db->symbols[i].pattern);
 	for (i = 0; i < db->n_builtin_aliases; i++)
 		free(db->builtin_aliases[i].pattern);
-	free(db->mods);
+	kd_olist_free(&db->mods);
 	free(db->aliases);
 	free(db->symbols);
 	free(db->builtin_aliases);
 	kd_alias_index_free(&db->aliases_ix);
 	kd_alias_index_free(&db->symbols_ix);
 	kd_alias_index_free(&db->builtin_aliases_ix);
-	kd_map_free(&db->by_name);
 	kd_depgen_free(&db->gen);
-	memset(db, 0, sizeof(*db));
+	moddb_init(db);
 }
 
+/* depgen's text in place of depmod's files. */
 static int load_generated(struct kd_ctx *ctx)
 {
 	struct kd_moddb *db = &ctx->db;
-	int err;
+	int err = kd_depgen_run(ctx, ctx->moddir, &db->gen);
 
-	err = kd_depgen_run(ctx, ctx->moddir, &db->gen);
 	if (err < 0)
 		return err;
 	db->generated = true;
-	err = kd_moddb_parse_dep(ctx, "modules.dep (computed)", db->gen.dep ? db->gen.dep : "");
-	if (err == 0 && db->gen.alias)
-		err = kd_moddb_parse_alias(ctx, "modules.alias (computed)", db->gen.alias, false);
-	if (err == 0 && db->gen.symbols)
-		err = kd_moddb_parse_alias(ctx, "modules.symbols (computed)", db->gen.symbols,
-					   true);
+	kd_moddb_parse_dep(ctx, "modules.dep (computed)", db->gen.dep);
+	kd_moddb_parse_alias(ctx, "modules.alias (computed)", db->gen.alias, false);
+	kd_moddb_parse_alias(ctx, "modules.symbols (computed)", db->gen.symbols, true);
+	return 0;
+}
+
+/* depmod's modules.dep, .alias and .symbols: 1 when they are absent or stale
+ * (then nothing is kept), 0 when read, else an error. */
+static int load_depmod(struct kd_ctx *ctx)
+{
+	struct kd_buf b;
+	struct stat st;
+	char *path, *why = NULL;
+	int err = read_index(ctx, "modules.dep", &b, &path);
+
+	if (err == -ENOENT) {
+		KD_INFO(kd_ctx_log(ctx), "%s: no modules.dep; computing dependencies from the modules",
+			ctx->moddir);
+		err = 1;
+		goto out;
+	}
+	if (err < 0)
+		goto out;
+	kd_moddb_parse_dep(ctx, path, (char *)b.data);
+	if (stat(path, &st) == 0 && moddep_stale(ctx, &st, &why)) {
+		KD_WARN(kd_ctx_log(ctx), "%s is older than %s: computing dependencies from the "
+			"modules themselves (run depmod to refresh it)", path, why);
+		moddb_clear(&ctx->db);
+		err = 1;
+		goto out;
+	}
+	err = load_index(ctx, "modules.alias", parse_alias_file);
+	if (err < 0)
+		goto out;
+	err = load_index(ctx, "modules.symbols", parse_symbols_file);
+out:
+	kd_buf_free(&b);
+	free(path);
+	free(why);
 	return err;
 }
 
@@ -481,65 +423,38 @@ static int load_builtin_modinfo(struct kd_ctx *ctx)
 	int err = read_index(ctx, "modules.builtin.modinfo", &b, &path);
 
 	if (err == 0)
-		err = kd_moddb_parse_builtin_modinfo(ctx, path, (char *)b.data, b.size);
-	else if (err == -ENOENT)
-		err = 0;
+		kd_moddb_parse_builtin_modinfo(ctx, path, (char *)b.data, b.size);
 	kd_buf_free(&b);
 	free(path);
-	return err;
+	return err == -ENOENT ? 0 : err;
 }
 
 static int moddb_load(struct kd_ctx *ctx)
 {
-	struct kd_buf b = { 0 };
-	struct stat st;
-	char *path = NULL, *why = NULL;
-	int err;
+	int err = ctx->force_depgen ? 1 : load_depmod(ctx);
 
-	if (!ctx->force_depgen) {
-		err = read_index(ctx, "modules.dep", &b, &path);
-		if (err < 0 && err != -ENOENT)
-			goto out;
-		if (err == 0) {
-			err = kd_moddb_parse_dep(ctx, path, (char *)b.data);
-			if (err < 0)
-				goto out;
-			if (stat(path, &st) == 0 && moddep_stale(ctx, &st, &why)) {
-				KD_WARN(kd_ctx_log(ctx), "%s is older than %s: computing dependencies from the "
-					"modules themselves (run depmod to refresh it)", path, why);
-				moddb_clear(&ctx->db);
-			} else {
-				err = load_index(ctx, "modules.alias", parse_alias_file);
-				if (err == 0)
-					err = load_index(ctx, "modules.symbols", parse_symbols_file);
-				goto rest;
-			}
-		} else {
-			KD_INFO(kd_ctx_log(ctx), "%s: no modules.dep; computing dependencies from the modules",
-				ctx->moddir);
-		}
-	}
-	err = load_generated(ctx);
-rest:
-	if (err == 0)
-		err = load_index(ctx, "modules.builtin", kd_moddb_parse_builtin);
-	if (err == 0)
-		err = load_builtin_modinfo(ctx);
-	if (err == 0)
-		err = load_index(ctx, "modules.order", kd_moddb_parse_order);
+	if (err == 1)
+		err = load_generated(ctx);
+	if (err < 0)
+		return err;
+	err = load_index(ctx, "modules.builtin", kd_moddb_parse_builtin);
+	if (err < 0)
+		return err;
+	err = load_builtin_modinfo(ctx);
+	if (err < 0)
+		return err;
+	err = load_index(ctx, "modules.order", kd_moddb_parse_order);
+	if (err < 0)
+		return err;
 	/* an empty tree is a kernel whose modules are not installed (or were
 	 * removed), never a kernel that needs none: it would give an image that
 	 * cannot mount anything */
-	if (err == 0 && ctx->db.n_mods == 0) {
+	if (ctx->db.mods.n == 0) {
 		KD_ERR(kd_ctx_log(ctx), "%s: no modules, no modules.dep and no modules.builtin: is this "
 		       "kernel's package installed? (check -k, -r and --moddir)", ctx->moddir);
-		err = -ENOENT;
+		return -ENOENT;
 	}
-out:
-	kd_buf_free(&b);
-	free(path);
-	free(why);
-	return err;
+	return 0;
 }
 
 static bool is_moddir(const char *dir)
@@ -562,7 +477,7 @@ static char *newest_kver(const char *base)
 		if (ents[i]->d_name[0] != '.') {
 			char *p = kd_path_join(base, ents[i]->d_name);
 
-			if (p && is_moddir(p)) {
+			if (is_moddir(p)) {
 				free(best);
 				best = kd_xstrdup(ents[i]->d_name);
 			}
@@ -623,7 +538,7 @@ static const char *const default_conf_dirs[] = {
 	"/usr/lib/modprobe.d", "/lib/modprobe.d", NULL,
 };
 
-static int set_conf_dirs(struct kd_ctx *ctx, const char *const *dirs)
+static void set_conf_dirs(struct kd_ctx *ctx, const char *const *dirs)
 {
 	size_t n = 0, i;
 	bool defaults = dirs == NULL;
@@ -632,29 +547,22 @@ static int set_conf_dirs(struct kd_ctx *ctx, const char *const *dirs)
 		dirs = default_conf_dirs;
 	while (dirs[n])
 		n++;
-	ctx->conf_dirs = calloc(n + 1, sizeof(char *));
-	if (ctx->conf_dirs == NULL)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		struct kd_str s = { 0 };
-
-		/* -C paths are taken as given; the defaults live under -r ROOT. */
-		kd_str_printf(&s, "%s%s", defaults ? ctx->root : "", dirs[i]);
-		ctx->conf_dirs[i] = s.s;
-	}
+	ctx->conf_dirs = kd_xcalloc(n + 1, sizeof(char *));
+	/* -C paths are taken as given; the defaults live under -r ROOT. */
+	for (i = 0; i < n; i++)
+		ctx->conf_dirs[i] = kd_xasprintf("%s%s", defaults ? ctx->root : "", dirs[i]);
 	ctx->n_conf_dirs = n;
-	return 0;
 }
 
 int kd_ctx_new(const struct kd_ctx_opts *o, struct kd_ctx **out)
 {
-	struct kd_ctx *ctx = calloc(1, sizeof(*ctx));
+	struct kd_ctx *ctx = kd_xcalloc(1, sizeof(*ctx));
 	size_t rl;
 	int err;
 
 	*out = NULL;
-	if (ctx == NULL)
-		return -ENOMEM;
+	moddb_init(&ctx->db);
+	kd_olist_init(&ctx->insts, sizeof(struct kd_inst *));
 	ctx->log = o->log.fn ? o->log : KD_LOG_STDERR(KD_LOG_WARN);
 	ctx->root = kd_xstrdup(o->root ? o->root : "");
 	rl = strlen(ctx->root);
@@ -663,18 +571,20 @@ int kd_ctx_new(const struct kd_ctx_opts *o, struct kd_ctx **out)
 	ctx->force_depgen = o->force_depgen;
 	ctx->cmdline = o->cmdline ? kd_xstrdup(o->cmdline) : NULL;
 	err = pick_moddir(ctx, o);
-	if (err == 0)
-		err = set_conf_dirs(ctx, o->conf_dirs);
-	if (err == 0)
-		err = moddb_load(ctx);
-	if (err == 0)
-		err = kd_config_load(ctx);
-	if (err < 0) {
-		kd_ctx_free(ctx);
-		return err;
-	}
+	if (err < 0)
+		goto fail;
+	set_conf_dirs(ctx, o->conf_dirs);
+	err = moddb_load(ctx);
+	if (err < 0)
+		goto fail;
+	err = kd_config_load(ctx);
+	if (err < 0)
+		goto fail;
 	*out = ctx;
 	return 0;
+fail:
+	kd_ctx_free(ctx);
+	return err;
 }
 
 void kd_ctx_free(struct kd_ctx *ctx)
@@ -718,7 +628,7 @@ struct kd_config *kd_ctx_config(struct kd_ctx *ctx)
 
 char *kd_module_fullpath(struct kd_ctx *ctx, uint32_t mod)
 {
-	const char *p = ctx->db.mods[mod].path;
+	const char *p = kd_db_mod(&ctx->db, mod)->path;
 
 	if (p == NULL)
 		return NULL;
@@ -734,9 +644,4 @@ const char *kd_ctx_root(const struct kd_ctx *ctx)
 struct kd_log *kd_ctx_log(struct kd_ctx *ctx)
 {
 	return &ctx->log;
-}
-
-void kd_set_log(struct kd_ctx *ctx, kd_log_fn fn, void *data, int max_prio)
-{
-	ctx->log = (struct kd_log){ fn, data, max_prio };
 }

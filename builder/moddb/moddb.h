@@ -39,6 +39,7 @@ void kd_symbols_free(struct kd_symbols *s);
 int kd_elf_init(struct kd_ctx *ctx, const char *name);
 
 /* ---- depgen.c: depmod's work, for trees without (or with stale) indexes */
+/* Once kd_depgen_run succeeded every text is set ("" when empty). */
 struct kd_depgen {
 	char *dep;     /* text identical to depmod's modules.dep */
 	char *alias;   /* modules.alias */
@@ -62,34 +63,35 @@ struct kd_conf_command {
 struct kd_conf_softdep {
 	char *modname; /* may be a fnmatch pattern */
 	char **pre, **post;
-	size_t n_pre, n_post;
+	size_t n_pre, n_post, cap_pre, cap_post;
 };
 struct kd_conf_weakdep {
 	char *modname;
 	char **deps;
-	size_t n_deps;
+	size_t n_deps, cap_deps;
 };
 struct kd_config {
 	struct kd_conf_alias *aliases;
-	size_t n_aliases;
+	size_t n_aliases, cap_aliases;
 	struct kd_conf_option *options;
-	size_t n_options;
+	size_t n_options, cap_options;
 	char **blacklist;
-	size_t n_blacklist;
+	size_t n_blacklist, cap_blacklist;
 	struct kd_conf_command *install, *remove;
-	size_t n_install, n_remove;
+	size_t n_install, n_remove, cap_install, cap_remove;
 	struct kd_conf_softdep *softdeps;
-	size_t n_softdeps;
+	size_t n_softdeps, cap_softdeps;
 	struct kd_conf_weakdep *weakdeps;
-	size_t n_weakdeps;
+	size_t n_weakdeps, cap_weakdeps;
 	char **files; /* every file parsed, in order (for reports) */
-	size_t n_files;
+	size_t n_files, cap_files;
 };
-/* Parse one file's text; bad lines are logged "FILE line N: ..." and skipped. */
-int kd_config_parse(struct kd_ctx *ctx, struct kd_config *c, const char *filename,
-		    const char *text);
+/* Parse one file's text (up to its first NUL); bad lines are logged
+ * "FILE line N: ..." and skipped. */
+void kd_config_parse(struct kd_ctx *ctx, struct kd_config *c, const char *filename,
+		     const char *text);
 /* Kernel command line: MOD.param=value, modprobe.blacklist=a,b (kmod's rules). */
-int kd_config_parse_cmdline(struct kd_ctx *ctx, struct kd_config *c, const char *cmdline);
+void kd_config_parse_cmdline(struct kd_ctx *ctx, struct kd_config *c, const char *cmdline);
 /* Load the module dir's modules.softdep/.weakdep and every conf dir, merged
  * by basename (first dir wins), in sorted order, then the command line. */
 int kd_config_load(struct kd_ctx *ctx);
@@ -128,24 +130,27 @@ struct kd_alias_index {
 bool kd_alias_match(const struct kd_alias *a, const char *name);
 /* Positions of table[0..n) matching name, ascending, as a full scan with
  * kd_alias_match gives them; *out is malloc'd (NULL when none). */
-int kd_alias_index_find(struct kd_alias_index *ix, const struct kd_alias *table, size_t n,
+void kd_alias_index_find(struct kd_alias_index *ix, const struct kd_alias *table, size_t n,
 			const char *name, uint32_t **out, size_t *n_out);
 void kd_alias_index_free(struct kd_alias_index *ix);
 struct kd_moddb {
-	struct kd_module *mods;
-	size_t n_mods, cap_mods;
-	struct kd_map by_name;
+	struct kd_olist mods; /* struct kd_module, by name: kd_db_mod(), kd_module_find() */
 	struct kd_alias *aliases; /* modules.alias, file order */
-	size_t n_aliases;
+	size_t n_aliases, cap_aliases;
 	struct kd_alias *symbols; /* modules.symbols ("symbol:NAME") */
-	size_t n_symbols;
+	size_t n_symbols, cap_symbols;
 	struct kd_alias *builtin_aliases; /* from modules.builtin.modinfo */
-	size_t n_builtin_aliases;
+	size_t n_builtin_aliases, cap_builtin_aliases;
 	/* lookup indexes over the three tables above (resolve.c builds them) */
 	struct kd_alias_index aliases_ix, symbols_ix, builtin_aliases_ix;
 	bool generated; /* indexes computed by depgen, not read from depmod */
 	struct kd_depgen gen; /* depgen's text when generated */
 };
+/* Module number mod (db->mods.n of them); valid until a module is added. */
+static inline struct kd_module *kd_db_mod(const struct kd_moddb *db, uint32_t mod)
+{
+	return kd_olist_at(&db->mods, mod);
+}
 struct kd_ctx_opts {
 	const char *root;       /* NULL or "" for / */
 	const char *kver;       /* NULL: running kernel if installed, else newest */
@@ -159,7 +164,6 @@ int kd_ctx_new(const struct kd_ctx_opts *opts, struct kd_ctx **out);
 void kd_ctx_free(struct kd_ctx *ctx);
 /* The context's logger (what every message about this kernel goes through). */
 struct kd_log *kd_ctx_log(struct kd_ctx *ctx);
-void kd_set_log(struct kd_ctx *ctx, kd_log_fn fn, void *data, int max_prio);
 const char *kd_ctx_moddir(const struct kd_ctx *ctx);
 const char *kd_ctx_root(const struct kd_ctx *ctx); /* "" for / */
 const char *kd_ctx_kver(const struct kd_ctx *ctx);
@@ -168,17 +172,18 @@ struct kd_config *kd_ctx_config(struct kd_ctx *ctx);
 /* Index of a module by (normalised) name, or -1. */
 int kd_module_find(struct kd_ctx *ctx, const char *name);
 /* Index of a module, adding an entry without file when it is unknown. */
-int kd_module_get(struct kd_ctx *ctx, const char *name);
+uint32_t kd_module_get(struct kd_ctx *ctx, const char *name);
 /* Full path of the module file ("MODDIR/PATH"); NULL when it has none. */
 char *kd_module_fullpath(struct kd_ctx *ctx, uint32_t mod);
-/* Parsers, exposed for tests: each takes the file's text. */
-int kd_moddb_parse_dep(struct kd_ctx *ctx, const char *filename, const char *text);
-int kd_moddb_parse_alias(struct kd_ctx *ctx, const char *filename, const char *text,
-			 bool symbols);
-int kd_moddb_parse_builtin(struct kd_ctx *ctx, const char *filename, const char *text);
-int kd_moddb_parse_builtin_modinfo(struct kd_ctx *ctx, const char *filename,
-				   const char *text, size_t len);
-int kd_moddb_parse_order(struct kd_ctx *ctx, const char *filename, const char *text);
+/* Parsers, exposed for tests: each takes the file's text (up to its first
+ * NUL); bad lines are logged "FILE line N: ..." and skipped. */
+void kd_moddb_parse_dep(struct kd_ctx *ctx, const char *filename, const char *text);
+void kd_moddb_parse_alias(struct kd_ctx *ctx, const char *filename, const char *text,
+			  bool symbols);
+void kd_moddb_parse_builtin(struct kd_ctx *ctx, const char *filename, const char *text);
+void kd_moddb_parse_builtin_modinfo(struct kd_ctx *ctx, const char *filename,
+				    const char *text, size_t len);
+void kd_moddb_parse_order(struct kd_ctx *ctx, const char *filename, const char *text);
 
 /* ---- resolve.c: modprobe's lookup and probe order --------------------- */
 /* A module as reached through one name: kmod keeps a separate object per
@@ -202,9 +207,10 @@ struct kd_step {
 };
 struct kd_lookup {
 	struct kd_inst **insts;
-	size_t n;
+	size_t n, cap;
 };
-/* Resolve a name or alias as modprobe does.  0 with n == 0: not found. */
+/* Resolve a name or alias as modprobe does: n == 0 is not found.  Returns 0
+ * (it cannot fail; the int stays for its callers). */
 int kd_lookup(struct kd_ctx *ctx, const char *name, struct kd_lookup *out);
 void kd_lookup_free(struct kd_lookup *l);
 /* The steps modprobe --show-depends would print for one looked-up module.
@@ -246,8 +252,8 @@ int kd_ksyms_load(struct kd_ctx *ctx, const char *root, const char *kver, struct
 bool kd_ksyms_has(const struct kd_ksyms *k, const char *name);
 void kd_ksyms_free(struct kd_ksyms *k);
 /* Parsers, exposed for tests; each adds to k. */
-int kd_ksyms_parse_sysmap(struct kd_ksyms *k, const char *text);
-int kd_ksyms_parse_symvers(struct kd_ksyms *k, const char *text);
+void kd_ksyms_parse_sysmap(struct kd_ksyms *k, const char *text);
+void kd_ksyms_parse_symvers(struct kd_ksyms *k, const char *text);
 /* vmlinux's __ksymtab (PREL32 entries, 12 bytes) against __ksymtab_strings;
  * addresses are the sections' sh_addr. */
 int kd_ksyms_parse_ksymtab(struct kd_ksyms *k, const void *tab, size_t tab_size,

@@ -21,81 +21,49 @@
 
 #define NAME_MAX_LEN 256
 
+static struct kd_inst *inst_at(struct kd_ctx *ctx, size_t i)
+{
+	return *(struct kd_inst **)kd_olist_at(&ctx->insts, i);
+}
+
 static struct kd_inst *inst_get(struct kd_ctx *ctx, uint32_t mod, const char *alias)
 {
-	struct kd_inst_table *t = &ctx->insts;
-	struct kd_str key = { 0 };
-	struct kd_inst *in = NULL;
-	uint32_t idx;
+	char *key = kd_xasprintf("%s\\%s", kd_db_mod(&ctx->db, mod)->name, alias ? alias : "");
+	struct kd_inst **slot;
+	bool added;
 
-	kd_str_printf(&key, "%s\\%s", ctx->db.mods[mod].name, alias ? alias : "");
-	if (key.s == NULL)
-		return NULL;
-	if (kd_map_get(&t->index, key.s, &idx)) {
-		in = t->items[idx];
-		goto out;
+	slot = kd_olist_add(&ctx->insts, key, &added);
+	free(key);
+	if (added) {
+		*slot = kd_xcalloc(1, sizeof(**slot));
+		(*slot)->mod = mod;
+		(*slot)->alias = alias ? kd_xstrdup(alias) : NULL;
 	}
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		void *p = realloc(t->items, cap * sizeof(*t->items));
-
-		if (p == NULL)
-			goto out;
-		t->items = p;
-		t->cap = cap;
-	}
-	in = calloc(1, sizeof(*in));
-	if (in == NULL)
-		goto out;
-	in->mod = mod;
-	in->alias = alias ? strdup(alias) : NULL;
-	if ((alias && in->alias == NULL) || kd_map_put(&t->index, key.s, (uint32_t)t->n) < 0) {
-		free(in->alias);
-		free(in);
-		in = NULL;
-		goto out;
-	}
-	t->items[t->n++] = in;
-out:
-	kd_str_free(&key);
-	return in;
+	return *slot;
 }
 
 void kd_resolve_free(struct kd_ctx *ctx)
 {
-	struct kd_inst_table *t = &ctx->insts;
-
-	for (size_t i = 0; i < t->n; i++) {
-		free(t->items[i]->alias);
-		free(t->items[i]);
+	for (size_t i = 0; i < ctx->insts.n; i++) {
+		free(inst_at(ctx, i)->alias);
+		free(inst_at(ctx, i));
 	}
-	free(t->items);
-	kd_map_free(&t->index);
-	memset(t, 0, sizeof(*t));
+	kd_olist_free(&ctx->insts);
 }
 
-static int list_add(struct kd_lookup *l, struct kd_inst *in)
+static void list_add(struct kd_lookup *l, struct kd_inst *in)
 {
-	void *p;
-
-	if (in == NULL)
-		return -ENOMEM;
-	p = realloc(l->insts, (l->n + 1) * sizeof(*l->insts));
-	if (p == NULL)
-		return -ENOMEM;
-	l->insts = p;
+	KD_GROW(l->insts, l->n, l->cap);
 	l->insts[l->n++] = in;
-	return 0;
 }
 
 void kd_lookup_free(struct kd_lookup *l)
 {
 	free(l->insts);
-	l->insts = NULL;
-	l->n = 0;
+	*l = (struct kd_lookup){ 0 };
 }
 
-static int module_by_name(struct kd_ctx *ctx, const char *name)
+static uint32_t module_by_name(struct kd_ctx *ctx, const char *name)
 {
 	char norm[NAME_MAX_LEN];
 
@@ -103,34 +71,29 @@ static int module_by_name(struct kd_ctx *ctx, const char *name)
 	return kd_module_get(ctx, norm);
 }
 
-static int lookup_config(struct kd_ctx *ctx, const char *name, struct kd_lookup *out)
+static void lookup_config(struct kd_ctx *ctx, const char *name, struct kd_lookup *out)
 {
 	const struct kd_config *c = &ctx->config;
-	int err = 0;
 
-	for (size_t i = 0; i < c->n_aliases && err == 0; i++) {
-		int mod;
-
+	for (size_t i = 0; i < c->n_aliases; i++) {
 		if (fnmatch(c->aliases[i].pattern, name, 0) != 0)
 			continue;
 		/* the module name is taken as written, like kmod does */
-		mod = kd_module_get(ctx, c->aliases[i].modname);
-		err = mod < 0 ? mod : list_add(out, inst_get(ctx, (uint32_t)mod,
-						 c->aliases[i].pattern));
+		list_add(out, inst_get(ctx, kd_module_get(ctx, c->aliases[i].modname),
+				       c->aliases[i].pattern));
 	}
-	return err;
 }
 
-static int lookup_moddep(struct kd_ctx *ctx, const char *name, struct kd_lookup *out)
+static void lookup_moddep(struct kd_ctx *ctx, const char *name, struct kd_lookup *out)
 {
 	int mod;
 
 	if (strchr(name, ':'))
-		return 0;
+		return;
 	mod = kd_module_find(ctx, name);
-	if (mod < 0 || !ctx->db.mods[mod].in_dep)
-		return 0;
-	return list_add(out, inst_get(ctx, (uint32_t)mod, NULL));
+	if (mod < 0 || !kd_db_mod(&ctx->db, (uint32_t)mod)->in_dep)
+		return;
+	list_add(out, inst_get(ctx, (uint32_t)mod, NULL));
 }
 
 struct match {
@@ -152,108 +115,93 @@ static int match_cmp(const void *pa, const void *pb)
  * in modules.alias), then as found in the table.  ix finds the matches
  * without scanning the whole table.
  */
-static int lookup_table(struct kd_ctx *ctx, struct kd_alias_index *ix,
-			const struct kd_alias *table, size_t n, const char *name, bool builtin,
-			struct kd_lookup *out)
+static void lookup_table(struct kd_ctx *ctx, struct kd_alias_index *ix,
+			 const struct kd_alias *table, size_t n, const char *name, bool builtin,
+			 struct kd_lookup *out)
 {
-	struct match *m = NULL;
+	struct match *m;
 	uint32_t *pos;
 	size_t nm, i;
-	int err;
 
-	err = kd_alias_index_find(ix, table, n, name, &pos, &nm);
-	if (err < 0)
-		return err;
-	if (nm > 0 && (m = malloc(nm * sizeof(*m))) == NULL) {
-		free(pos);
-		return -ENOMEM;
-	}
+	kd_alias_index_find(ix, table, n, name, &pos, &nm);
+	if (nm == 0)
+		return; /* pos is NULL */
+	m = kd_xcalloc(nm, sizeof(*m));
 	for (i = 0; i < nm; i++) {
 		m[i].mod = table[pos[i]].module;
-		m[i].rank = builtin ? 0 : ctx->db.mods[m[i].mod].alias_rank;
+		m[i].rank = builtin ? 0 : kd_db_mod(&ctx->db, m[i].mod)->alias_rank;
 		m[i].seq = pos[i];
 	}
 	free(pos);
 	if (nm > 1)
 		qsort(m, nm, sizeof(*m), match_cmp);
-	for (i = 0; i < nm && err == 0; i++) {
+	for (i = 0; i < nm; i++) {
 		struct kd_inst *in = inst_get(ctx, m[i].mod, name);
 
-		err = list_add(out, in);
-		if (err == 0 && builtin)
+		list_add(out, in);
+		if (builtin)
 			in->builtin = true;
 	}
 	free(m);
-	return err;
 }
 
-static int lookup_symbols(struct kd_ctx *ctx, const char *name, struct kd_lookup *out)
+static void lookup_symbols(struct kd_ctx *ctx, const char *name, struct kd_lookup *out)
 {
 	if (strncmp(name, "symbol:", 7) != 0)
-		return 0;
-	return lookup_table(ctx, &ctx->db.symbols_ix, ctx->db.symbols, ctx->db.n_symbols, name,
-			    false, out);
+		return;
+	lookup_table(ctx, &ctx->db.symbols_ix, ctx->db.symbols, ctx->db.n_symbols, name, false,
+		     out);
 }
 
 /* A module named by an install (else remove) command, first match only. */
-static int lookup_commands(struct kd_ctx *ctx, const char *name, struct kd_lookup *out)
+static void lookup_commands(struct kd_ctx *ctx, const char *name, struct kd_lookup *out)
 {
 	const struct kd_config *c = &ctx->config;
+	struct kd_inst *in;
 	size_t i;
-	int mod;
 
 	for (i = 0; i < c->n_install; i++) {
-		struct kd_inst *in;
-
 		if (strcmp(c->install[i].modname, name) != 0)
 			continue;
-		mod = module_by_name(ctx, name);
-		if (mod < 0)
-			return mod;
-		in = inst_get(ctx, (uint32_t)mod, NULL);
-		if (in) {
-			in->install_cmd = c->install[i].command;
-			in->install_set = true;
-		}
-		return list_add(out, in);
+		in = inst_get(ctx, module_by_name(ctx, name), NULL);
+		in->install_cmd = c->install[i].command;
+		in->install_set = true;
+		list_add(out, in);
+		return;
 	}
 	for (i = 0; i < c->n_remove; i++) {
-		if (strcmp(c->remove[i].modname, name) != 0)
-			continue;
-		mod = module_by_name(ctx, name);
-		if (mod < 0)
-			return mod;
-		return list_add(out, inst_get(ctx, (uint32_t)mod, NULL));
+		if (strcmp(c->remove[i].modname, name) == 0) {
+			list_add(out, inst_get(ctx, module_by_name(ctx, name), NULL));
+			return;
+		}
 	}
-	return 0;
 }
 
-static int lookup_aliases(struct kd_ctx *ctx, const char *name, struct kd_lookup *out)
+static void lookup_aliases(struct kd_ctx *ctx, const char *name, struct kd_lookup *out)
 {
-	return lookup_table(ctx, &ctx->db.aliases_ix, ctx->db.aliases, ctx->db.n_aliases, name,
-			    false, out);
+	lookup_table(ctx, &ctx->db.aliases_ix, ctx->db.aliases, ctx->db.n_aliases, name, false,
+		     out);
 }
 
-static int lookup_builtin(struct kd_ctx *ctx, const char *name, struct kd_lookup *out)
+static void lookup_builtin(struct kd_ctx *ctx, const char *name, struct kd_lookup *out)
 {
 	int mod = kd_module_find(ctx, name);
 	struct kd_inst *in;
 
-	if (mod < 0 || !ctx->db.mods[mod].builtin)
-		return 0;
+	if (mod < 0 || !kd_db_mod(&ctx->db, (uint32_t)mod)->builtin)
+		return;
 	in = inst_get(ctx, (uint32_t)mod, NULL);
-	if (in)
-		in->builtin = true;
-	return list_add(out, in);
+	in->builtin = true;
+	list_add(out, in);
 }
 
-static int lookup_builtin_alias(struct kd_ctx *ctx, const char *name, struct kd_lookup *out)
+static void lookup_builtin_alias(struct kd_ctx *ctx, const char *name, struct kd_lookup *out)
 {
-	return lookup_table(ctx, &ctx->db.builtin_aliases_ix, ctx->db.builtin_aliases,
-			    ctx->db.n_builtin_aliases, name, true, out);
+	lookup_table(ctx, &ctx->db.builtin_aliases_ix, ctx->db.builtin_aliases,
+		     ctx->db.n_builtin_aliases, name, true, out);
 }
 
-typedef int (*lookup_fn)(struct kd_ctx *ctx, const char *name, struct kd_lookup *out);
+typedef void (*lookup_fn)(struct kd_ctx *ctx, const char *name, struct kd_lookup *out);
 
 int kd_lookup(struct kd_ctx *ctx, const char *given, struct kd_lookup *out)
 {
@@ -262,30 +210,19 @@ int kd_lookup(struct kd_ctx *ctx, const char *given, struct kd_lookup *out)
 		lookup_aliases, lookup_builtin, lookup_builtin_alias,
 	};
 	char name[4096];
-	int err;
 
-	out->insts = NULL;
-	out->n = 0;
-	err = kd_alias_normalize(given, name, sizeof(name));
-	if (err < 0)
+	*out = (struct kd_lookup){ 0 };
+	if (kd_alias_normalize(given, name, sizeof(name)) < 0)
 		return 0; /* not a valid name or alias: nothing can match it */
-	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		err = steps[i](ctx, name, out);
-		if (err < 0) {
-			kd_lookup_free(out);
-			KD_ERR(kd_ctx_log(ctx), "looking up '%s': %s", given, strerror(-err));
-			return err;
-		}
-		if (out->n > 0)
-			break;
-	}
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]) && out->n == 0; i++)
+		steps[i](ctx, name, out);
 	return 0;
 }
 
 char *kd_module_options(struct kd_ctx *ctx, uint32_t mod, const char *alias)
 {
 	const struct kd_config *c = &ctx->config;
-	const char *name = ctx->db.mods[mod].name;
+	const char *name = kd_db_mod(&ctx->db, mod)->name;
 	struct kd_str s = { 0 };
 
 	for (size_t i = 0; i < c->n_options; i++) {
@@ -300,7 +237,7 @@ char *kd_module_options(struct kd_ctx *ctx, uint32_t mod, const char *alias)
 			kd_str_add(&s, " ", 1);
 		kd_str_addz(&s, o->options);
 	}
-	return s.s ? s.s : kd_xstrdup("");
+	return kd_str_take(&s);
 }
 
 bool kd_module_blacklisted(struct kd_ctx *ctx, uint32_t mod)
@@ -308,7 +245,7 @@ bool kd_module_blacklisted(struct kd_ctx *ctx, uint32_t mod)
 	const struct kd_config *c = &ctx->config;
 
 	for (size_t i = 0; i < c->n_blacklist; i++)
-		if (strcmp(c->blacklist[i], ctx->db.mods[mod].name) == 0)
+		if (strcmp(c->blacklist[i], kd_db_mod(&ctx->db, mod)->name) == 0)
 			return true;
 	return false;
 }
@@ -320,7 +257,7 @@ static const char *install_command(struct kd_ctx *ctx, struct kd_inst *in)
 	if (!in->install_set) {
 		in->install_set = true;
 		for (size_t i = 0; i < c->n_install; i++) {
-			if (fnmatch(c->install[i].modname, ctx->db.mods[in->mod].name, 0) == 0) {
+			if (fnmatch(c->install[i].modname, kd_db_mod(&ctx->db, in->mod)->name, 0) == 0) {
 				in->install_cmd = c->install[i].command;
 				break;
 			}
@@ -332,117 +269,90 @@ static const char *install_command(struct kd_ctx *ctx, struct kd_inst *in)
 /* The probe list under construction. */
 struct probe {
 	struct kd_inst **list;
-	size_t n;
+	size_t n, cap;
 };
 
-static int probe_push(struct probe *p, struct kd_inst *in)
+static void probe_push(struct probe *p, struct kd_inst *in)
 {
-	void *q = realloc(p->list, (p->n + 1) * sizeof(*p->list));
-
-	if (q == NULL)
-		return -ENOMEM;
-	p->list = q;
+	KD_GROW(p->list, p->n, p->cap);
 	p->list[p->n++] = in;
-	return 0;
 }
 
-static int probe_module(struct kd_ctx *ctx, struct kd_inst *in, bool required,
-			struct probe *p);
+static void probe_module(struct kd_ctx *ctx, struct kd_inst *in, bool required,
+			 struct probe *p);
 
-static int softdep_lookup(struct kd_ctx *ctx, char **names, size_t n, struct kd_lookup *out)
+static void softdep_lookup(struct kd_ctx *ctx, char **names, size_t n, struct kd_lookup *out)
 {
-	out->insts = NULL;
-	out->n = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct kd_lookup one;
-		int err = kd_lookup(ctx, names[i], &one);
 
-		if (err < 0)
-			continue;
-		for (size_t j = 0; j < one.n && err == 0; j++)
-			err = list_add(out, one.insts[j]);
+		kd_lookup(ctx, names[i], &one);
+		for (size_t j = 0; j < one.n; j++)
+			list_add(out, one.insts[j]);
 		kd_lookup_free(&one);
-		if (err < 0)
-			return err;
 	}
-	return 0;
 }
 
 /* The module with its softdeps: pre modules, itself, post modules. */
-static int probe_with_softdeps(struct kd_ctx *ctx, struct kd_inst *in, struct probe *p)
+static void probe_with_softdeps(struct kd_ctx *ctx, struct kd_inst *in, struct probe *p)
 {
 	const struct kd_config *c = &ctx->config;
 	struct kd_lookup pre = { 0 }, post = { 0 };
 	size_t i;
-	int err = 0;
 
 	for (i = 0; i < c->n_softdeps; i++) {
 		const struct kd_conf_softdep *d = &c->softdeps[i];
 
-		if (fnmatch(d->modname, ctx->db.mods[in->mod].name, 0) != 0)
+		if (fnmatch(d->modname, kd_db_mod(&ctx->db, in->mod)->name, 0) != 0)
 			continue;
-		err = softdep_lookup(ctx, d->pre, d->n_pre, &pre);
-		if (err == 0)
-			err = softdep_lookup(ctx, d->post, d->n_post, &post);
+		softdep_lookup(ctx, d->pre, d->n_pre, &pre);
+		softdep_lookup(ctx, d->post, d->n_post, &post);
 		break; /* the first matching softdep line only, as kmod */
 	}
-	for (i = 0; i < pre.n && err == 0; i++)
-		err = probe_module(ctx, pre.insts[i], false, p);
-	if (err == 0)
-		err = probe_push(p, in);
+	for (i = 0; i < pre.n; i++)
+		probe_module(ctx, pre.insts[i], false, p);
+	probe_push(p, in);
 	in->ignorecmd = pre.n > 0 || post.n > 0;
-	for (i = 0; i < post.n && err == 0; i++)
-		err = probe_module(ctx, post.insts[i], false, p);
+	for (i = 0; i < post.n; i++)
+		probe_module(ctx, post.insts[i], false, p);
 	kd_lookup_free(&pre);
 	kd_lookup_free(&post);
-	return err;
 }
 
-static int probe_module(struct kd_ctx *ctx, struct kd_inst *in, bool required,
-			struct probe *p)
+static void probe_module(struct kd_ctx *ctx, struct kd_inst *in, bool required,
+			 struct probe *p)
 {
 	const struct kd_module *m;
 	struct kd_inst **deps = NULL;
 	size_t n = 0, i;
-	int err = 0;
 
 	if (in->visited)
-		return 0;
+		return;
 	in->visited = true;
-	m = &ctx->db.mods[in->mod];
+	m = kd_db_mod(&ctx->db, in->mod);
 	if (m->in_dep && m->n_deps > 0) {
-		deps = calloc(m->n_deps, sizeof(*deps));
-		if (deps == NULL)
-			return -ENOMEM;
-		/* modules.dep lists the deepest dependency last: load it first */
-		for (i = 0; i < m->n_deps; i++) {
-			deps[i] = inst_get(ctx, ctx->db.mods[in->mod].deps[m->n_deps - 1 - i], NULL);
-			if (deps[i] == NULL) {
-				free(deps);
-				return -ENOMEM;
-			}
-		}
 		n = m->n_deps;
+		deps = kd_xcalloc(n, sizeof(*deps));
+		/* modules.dep lists the deepest dependency last: load it first */
+		for (i = 0; i < n; i++)
+			deps[i] = inst_get(ctx, m->deps[n - 1 - i], NULL);
 	}
 	if (required) {
 		in->required = true;
 		for (i = 0; i < n; i++)
 			deps[i]->required = true;
 	}
-	for (i = 0; i < n && err == 0; i++)
-		err = probe_with_softdeps(ctx, deps[i], p);
-	if (err == 0)
-		err = probe_with_softdeps(ctx, in, p);
+	/* softdeps may add modules (and move m): only deps[] is used below */
+	for (i = 0; i < n; i++)
+		probe_with_softdeps(ctx, deps[i], p);
+	probe_with_softdeps(ctx, in, p);
 	free(deps);
-	return err;
 }
 
 static char *options_concat(const char *a, const char *b)
 {
 	struct kd_str s = { 0 };
 
-	if ((a == NULL || !*a) && (b == NULL || !*b))
-		return kd_xstrdup("");
 	/* kmod joins with a space whenever the first part exists */
 	if (a && *a) {
 		kd_str_addz(&s, a);
@@ -450,7 +360,7 @@ static char *options_concat(const char *a, const char *b)
 	}
 	if (b && *b)
 		kd_str_addz(&s, b);
-	return s.s ? s.s : kd_xstrdup("");
+	return kd_str_take(&s);
 }
 
 int kd_probe_steps(struct kd_ctx *ctx, struct kd_inst *inst, const char *extra_options,
@@ -459,27 +369,20 @@ int kd_probe_steps(struct kd_ctx *ctx, struct kd_inst *inst, const char *extra_o
 	struct probe p = { 0 };
 	struct kd_step *out;
 	size_t i, k = 0;
-	int err;
 
 	*steps = NULL;
 	*n = 0;
 	if (inst->alias != NULL && kd_module_blacklisted(ctx, inst->mod))
 		return 1;
 	for (i = 0; i < ctx->insts.n; i++) {
-		ctx->insts.items[i]->visited = false;
-		ctx->insts.items[i]->required = false;
+		inst_at(ctx, i)->visited = false;
+		inst_at(ctx, i)->required = false;
 	}
-	err = probe_module(ctx, inst, true, &p);
-	if (err < 0)
-		goto fail;
-	out = calloc(p.n ? p.n : 1, sizeof(*out));
-	if (out == NULL) {
-		err = -ENOMEM;
-		goto fail;
-	}
+	probe_module(ctx, inst, true, &p);
+	out = kd_xcalloc(p.n, sizeof(*out));
 	for (i = 0; i < p.n; i++) {
 		struct kd_inst *m = p.list[i];
-		const struct kd_module *mod = &ctx->db.mods[m->mod];
+		const struct kd_module *mod = kd_db_mod(&ctx->db, m->mod);
 		const char *cmd = install_command(ctx, m);
 		char *opts = kd_module_options(ctx, m->mod, m->alias);
 		struct kd_step *s = &out[k];
@@ -505,11 +408,6 @@ int kd_probe_steps(struct kd_ctx *ctx, struct kd_inst *inst, const char *extra_o
 	*n = k;
 	free(p.list);
 	return 0;
-fail:
-	free(p.list);
-	KD_ERR(kd_ctx_log(ctx), "module '%s': cannot compute its load order: %s",
-	       ctx->db.mods[inst->mod].name, strerror(-err));
-	return err;
 }
 
 void kd_steps_free(struct kd_step *steps, size_t n)

@@ -53,7 +53,7 @@ struct collect {
 
 static const char *mod_name(struct kd_ctx *ctx, uint32_t mod)
 {
-	return kd_ctx_db(ctx)->mods[mod].name;
+	return kd_db_mod(kd_ctx_db(ctx), mod)->name;
 }
 
 /* Valid until the next node is added. */
@@ -86,7 +86,7 @@ static void collect_free(struct collect *c)
  * needed, not only the direct ones, so one level suffices). */
 static const char *omitted_by(struct collect *c, uint32_t mod)
 {
-	const struct kd_module *m = &kd_ctx_db(c->ctx)->mods[mod];
+	const struct kd_module *m = kd_db_mod(kd_ctx_db(c->ctx), mod);
 
 	if (c->omitted.n == 0)
 		return NULL;
@@ -100,7 +100,7 @@ static const char *omitted_by(struct collect *c, uint32_t mod)
 
 static bool has_file(struct kd_ctx *ctx, uint32_t mod)
 {
-	const struct kd_module *m = &kd_ctx_db(ctx)->mods[mod];
+	const struct kd_module *m = kd_db_mod(kd_ctx_db(ctx), mod);
 
 	return m->in_dep && m->path != NULL;
 }
@@ -222,7 +222,7 @@ out:
 
 static int expand_node(struct collect *c, uint32_t idx)
 {
-	const struct kd_module *m = &kd_ctx_db(c->ctx)->mods[node_at(c, idx)->mod];
+	const struct kd_module *m = kd_db_mod(kd_ctx_db(c->ctx), node_at(c, idx)->mod);
 	struct u32s deps = { 0 };
 
 	for (size_t i = 0; i < m->n_deps; i++) /* lookups may move mods[]: a copy */
@@ -246,7 +246,7 @@ static int add_want(struct collect *c, const struct kd_want *w)
 		const char *om;
 
 		if (!has_file(c->ctx, mod)) {
-			builtin += kd_ctx_db(c->ctx)->mods[mod].builtin || l.insts[i]->builtin;
+			builtin += kd_db_mod(kd_ctx_db(c->ctx), mod)->builtin || l.insts[i]->builtin;
 			continue;
 		}
 		om = omitted_by(c, mod);
@@ -565,7 +565,7 @@ out:
 
 static bool is_filesystem(struct kd_ctx *ctx, uint32_t mod, const bool *fs_alias)
 {
-	const char *path = kd_ctx_db(ctx)->mods[mod].path;
+	const char *path = kd_db_mod(kd_ctx_db(ctx), mod)->path;
 
 	return fs_alias[mod] || (path && strncmp(path, "kernel/fs/", 10) == 0);
 }
@@ -581,7 +581,7 @@ static void plan_modules(struct collect *c, const uint32_t *order, const uint32_
 			 struct kd_plan *p)
 {
 	struct kd_moddb *db = kd_ctx_db(c->ctx);
-	bool *fs_alias = kd_xcalloc(db->n_mods, sizeof(*fs_alias));
+	bool *fs_alias = kd_xcalloc(db->mods.n, sizeof(*fs_alias));
 	size_t i;
 
 	p->mods = kd_xcalloc(c->nodes.n, sizeof(*p->mods));
@@ -638,7 +638,7 @@ static void plan_aliases(struct collect *c, const uint32_t *pos, struct kd_plan 
 	long idx;
 
 	for (i = 0; i < db->n_aliases; i++) {
-		idx = kd_olist_find(&c->nodes, db->mods[db->aliases[i].module].name);
+		idx = kd_olist_find(&c->nodes, kd_db_mod(db, db->aliases[i].module)->name);
 		if (idx >= 0)
 			push_alias(p, &cap, db->aliases[i].pattern, (uint32_t)idx);
 	}
@@ -673,10 +673,10 @@ static void plan_builtins(struct kd_ctx *ctx, struct kd_plan *p)
 {
 	struct kd_moddb *db = kd_ctx_db(ctx);
 
-	p->builtins = kd_xcalloc(db->n_mods, sizeof(char *));
-	for (size_t i = 0; i < db->n_mods; i++)
-		if (db->mods[i].builtin)
-			p->builtins[p->n_builtins++] = kd_xstrdup(db->mods[i].name);
+	p->builtins = kd_xcalloc(db->mods.n, sizeof(char *));
+	for (size_t i = 0; i < db->mods.n; i++)
+		if (kd_db_mod(db, i)->builtin)
+			p->builtins[p->n_builtins++] = kd_xstrdup(kd_db_mod(db, i)->name);
 	qsort(p->builtins, p->n_builtins, sizeof(char *), str_cmp);
 }
 
@@ -690,7 +690,7 @@ static void report_install_commands(struct kd_ctx *ctx, const struct kd_plan *p)
 	const struct kd_config *conf = kd_ctx_config(ctx);
 
 	for (size_t i = 0; i < p->n; i++) {
-		const char *name = kd_ctx_db(ctx)->mods[p->mods[i].mod].name;
+		const char *name = kd_db_mod(kd_ctx_db(ctx), p->mods[i].mod)->name;
 
 		for (size_t j = 0; j < conf->n_install; j++) {
 			if (fnmatch(conf->install[j].modname, name, 0) != 0)

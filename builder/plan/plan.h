@@ -26,7 +26,7 @@ struct kd_wants {
 	struct kd_olist list; /* of struct kd_want, by name */
 };
 /* Returns 0 (it dies on out of memory): the int goes once no caller tests it. */
-int kd_wants_add(struct kd_wants *w, const char *name, const char *reason, unsigned flags);
+void kd_wants_add(struct kd_wants *w, const char *name, const char *reason, unsigned flags);
 void kd_wants_free(struct kd_wants *w);
 static inline size_t kd_wants_count(const struct kd_wants *w)
 {

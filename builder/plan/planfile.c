@@ -17,7 +17,7 @@
 
 char *kd_plan_module_path(struct kd_ctx *ctx, uint32_t mod)
 {
-	const char *path = kd_ctx_db(ctx)->mods[mod].path, *moddir = kd_ctx_moddir(ctx);
+	const char *path = kd_db_mod(kd_ctx_db(ctx), mod)->path, *moddir = kd_ctx_moddir(ctx);
 	struct kd_str s = { 0 };
 	char *full;
 	size_t n, k;
@@ -58,7 +58,7 @@ static void print_list(struct kd_ctx *ctx, const struct kd_plan *p, const char *
 		return;
 	fprintf(f, "\t%s:", label);
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, " %s", kd_ctx_db(ctx)->mods[p->mods[v[i]].mod].name);
+		fprintf(f, " %s", kd_db_mod(kd_ctx_db(ctx), p->mods[v[i]].mod)->name);
 	fputc('\n', f);
 }
 
@@ -76,7 +76,7 @@ void kd_plan_print(struct kd_ctx *ctx, const struct kd_plan *p, FILE *f)
 		const struct kd_plan_mod *m = &p->mods[i];
 		char *path = kd_plan_module_path(ctx, m->mod);
 
-		fprintf(f, "%s %s%s%s%s (%s)\n", kd_ctx_db(ctx)->mods[m->mod].name,
+		fprintf(f, "%s %s%s%s%s (%s)\n", kd_db_mod(kd_ctx_db(ctx), m->mod)->name,
 			path ? path : "?", m->flags & KP_MOD_LOAD ? " load" : "",
 			m->flags & KP_MOD_FILESYSTEM ? " filesystem" : "",
 			m->flags & KP_MOD_BLACKLISTED ? " blacklisted" : "", m->reason);
@@ -135,7 +135,7 @@ static void fill_modules(struct kd_ctx *ctx, const struct kd_plan *p, struct tab
 		struct kp_module *k = &t->mods[i];
 		char *path = kd_plan_module_path(ctx, m->mod);
 
-		k->name = str_off(st, kd_ctx_db(ctx)->mods[m->mod].name);
+		k->name = str_off(st, kd_db_mod(kd_ctx_db(ctx), m->mod)->name);
 		k->path = str_off(st, path);
 		k->options = str_off(st, m->options);
 		k->reason = str_off(st, m->reason);

@@ -349,7 +349,7 @@ static int syms_get(struct kd_sets *s, uint32_t mod, const struct kd_symbols **o
 	int err;
 
 	if (mod >= s->n_syms) { /* lookups may have added modules since */
-		size_t n = kd_ctx_db(s->ctx)->n_mods;
+		size_t n = kd_ctx_db(s->ctx)->mods.n;
 
 		s->syms = kd_xreallocarray(s->syms, n, sizeof(*s->syms));
 		memset(s->syms + s->n_syms, 0, (n - s->n_syms) * sizeof(*s->syms));
@@ -392,14 +392,16 @@ static int match_symbol(struct kd_sets *s, const struct entry *e, const char *re
 			const struct kd_wants *skip, struct kd_wants *out)
 {
 	struct kd_moddb *db = kd_ctx_db(s->ctx);
-	uint32_t *cand = kd_xcalloc(db->n_mods, sizeof(*cand));
+	uint32_t *cand = kd_xcalloc(db->mods.n, sizeof(*cand));
 	size_t n = 0, i;
 	int err;
 
-	for (i = 0; i < db->n_mods; i++)
-		if (db->mods[i].in_dep && db->mods[i].path && in_scope(e, db->mods[i].path) &&
-		    !wanted(skip, db->mods[i].name))
+	for (i = 0; i < db->mods.n; i++) {
+		const struct kd_module *m = kd_db_mod(db, (uint32_t)i);
+
+		if (m->in_dep && m->path && in_scope(e, m->path) && !wanted(skip, m->name))
 			cand[n++] = (uint32_t)i;
+	}
 	/* reading the files is the slow part: all at once, in parallel */
 	err = kd_modcache_load(s->cache, cand, n);
 	if (err < 0)
@@ -411,7 +413,7 @@ static int match_symbol(struct kd_sets *s, const struct entry *e, const char *re
 		if (err < 0)
 			goto out;
 		if (uses_symbol(sy, e->arg))
-			kd_wants_add(out, db->mods[cand[i]].name, reason, 0);
+			kd_wants_add(out, kd_db_mod(db, cand[i])->name, reason, 0);
 	}
 out:
 	free(cand);
@@ -423,8 +425,8 @@ static void match_db(struct kd_sets *s, const struct entry *e, const char *reaso
 {
 	struct kd_moddb *db = kd_ctx_db(s->ctx);
 
-	for (size_t i = 0; i < db->n_mods; i++) {
-		const struct kd_module *m = &db->mods[i];
+	for (size_t i = 0; i < db->mods.n; i++) {
+		const struct kd_module *m = kd_db_mod(db, i);
 		bool hit;
 
 		if (!m->in_dep || m->path == NULL)
@@ -476,7 +478,8 @@ static int match_entry(struct kd_sets *s, struct set *st, const struct entry *e,
 {
 	switch (e->kind) {
 	case ENT_NAME:
-		return kd_wants_add(out, e->arg, reason, 0);
+		kd_wants_add(out, e->arg, reason, 0);
+		return 0;
 	case ENT_NAME_GLOB:
 	case ENT_PATH_GLOB:
 		match_db(s, e, reason, out);

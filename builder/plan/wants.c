@@ -10,7 +10,7 @@
 
 #include "plan/plan.h"
 
-int kd_wants_add(struct kd_wants *w, const char *name, const char *reason, unsigned flags)
+void kd_wants_add(struct kd_wants *w, const char *name, const char *reason, unsigned flags)
 {
 	struct kd_want *it;
 	bool added;
@@ -24,7 +24,6 @@ int kd_wants_add(struct kd_wants *w, const char *name, const char *reason, unsig
 		it->reason = kd_xstrdup(reason);
 	}
 	it->flags |= flags;
-	return 0;
 }
 
 void kd_wants_free(struct kd_wants *w)

@@ -51,13 +51,13 @@ void kd_check_deps(struct check *c)
 		if (module_entry(c, i) == NULL)
 			kd_check_problem(c, "module %s: its file %s is not in the image", name,
 					 mod_path(c, i));
-		if (m < 0 || !db->mods[m].in_dep) {
+		if (m < 0 || !kd_db_mod(db, m)->in_dep) {
 			kd_check_problem(c, "module %s: not in kernel %s's modules.dep (the image "
 					 "was built from another module tree?)", name, c->kver);
 			continue;
 		}
-		for (size_t d = 0; d < db->mods[m].n_deps; d++) {
-			const struct kd_module *dep = &db->mods[db->mods[m].deps[d]];
+		for (size_t d = 0; d < kd_db_mod(db, m)->n_deps; d++) {
+			const struct kd_module *dep = kd_db_mod(db, kd_db_mod(db, m)->deps[d]);
 
 			n_deps++;
 			if (kd_map_get(&c->in_image, dep->name, NULL) || dep->builtin)
@@ -80,7 +80,7 @@ static const char *symbol_owner(struct check *c, const char *sym)
 		const char *pat = db->symbols[i].pattern;
 
 		if (strncmp(pat, "symbol:", 7) == 0 && strcmp(pat + 7, sym) == 0)
-			return db->mods[db->symbols[i].module].name;
+			return kd_db_mod(db, db->symbols[i].module)->name;
 	}
 	return NULL;
 }

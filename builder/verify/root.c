@@ -60,7 +60,7 @@ static void check_fstype(struct check *c, const char *fstype, const char *what)
 		return;
 	}
 	for (size_t i = 0; i < l.n; i++) {
-		const struct kd_module *m = &kd_ctx_db(c->ctx)->mods[l.insts[i]->mod];
+		const struct kd_module *m = kd_db_mod(kd_ctx_db(c->ctx), l.insts[i]->mod);
 		uint32_t idx;
 
 		kd_map_put(&c->fs_checked, m->name, 0);

@@ -70,6 +70,12 @@ static void test_lines_plain_and_joined(void **state)
 	assert_int_equal(l.no, 6);
 	assert_null(kd_lines_next(&l));
 	kd_lines_free(&l);
+
+	/* a backslash that ends the text is dropped */
+	kd_lines_init(&l, "f.conf", "a\\\\b \\", 6, true);
+	assert_string_equal(kd_lines_next(&l), "a\\b ");
+	assert_null(kd_lines_next(&l));
+	kd_lines_free(&l);
 }
 
 static void test_words_and_trim(void **state)

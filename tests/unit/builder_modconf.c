@@ -50,7 +50,7 @@ static void test_keywords(void **state)
 		"weakdep drm drm_buddy ttm\n"
 		"\n";
 
-	assert_int_equal(kd_config_parse(&f->ctx, c, "t.conf", text), 0);
+	kd_config_parse(&f->ctx, c, "t.conf", text);
 	assert_int_equal(c->n_options, 1);
 	assert_string_equal(c->options[0].modname, "ext4");
 	assert_string_equal(c->options[0].options, "a=1 b=2"); /* tabs become spaces */
@@ -89,7 +89,7 @@ static void test_bad_lines(void **state)
 		"include /etc/other.conf\n"
 		"options ok x=1";
 
-	assert_int_equal(kd_config_parse(&f->ctx, c, "/etc/modprobe.d/bad.conf", text), 0);
+	kd_config_parse(&f->ctx, c, "/etc/modprobe.d/bad.conf", text);
 	assert_int_equal(c->n_options, 1); /* the last line, without a newline */
 	assert_int_equal(c->n_aliases, 0);
 	assert_int_equal(c->n_install, 0);
@@ -110,7 +110,7 @@ static void test_continuation_and_long_lines(void **state)
 	strcpy(text, "options \\\n  xfs \\\n  x=1\nfoo\\\nbar\noptions long ");
 	memset(text + strlen(text), 'y', big);
 	text[strlen("options \\\n  xfs \\\n  x=1\nfoo\\\nbar\noptions long ") + big] = '\0';
-	assert_int_equal(kd_config_parse(&f->ctx, c, "c.conf", text), 0);
+	kd_config_parse(&f->ctx, c, "c.conf", text);
 	assert_int_equal(c->n_options, 2);
 	assert_string_equal(c->options[0].modname, "xfs");
 	assert_string_equal(c->options[0].options, "  x=1");
@@ -125,9 +125,9 @@ static void test_cmdline(void **state)
 	struct fixture *f = *state;
 	struct kd_config *c = &f->ctx.config;
 
-	assert_int_equal(kd_config_parse_cmdline(&f->ctx, c,
+	kd_config_parse_cmdline(&f->ctx, c,
 		"root=/dev/sda1 quiet virtio-blk.queue_depth=32 modprobe.blacklist=a,b-c "
-		"\"parport.dyndbg=file x.c +p\" foo.bar a.b.c=1 x=1.2 -- 0.0.0.0:24\n"), 0);
+		"\"parport.dyndbg=file x.c +p\" foo.bar a.b.c=1 x=1.2 -- 0.0.0.0:24\n");
 	assert_int_equal(c->n_options, 3);
 	assert_string_equal(c->options[0].modname, "virtio_blk");
 	assert_string_equal(c->options[0].options, "queue_depth=32");
